@@ -1,0 +1,37 @@
+"""Shared fixtures: a small region tree and one user per role, built with factories."""
+
+from __future__ import annotations
+
+import pytest
+
+from jingzhun.accounts.roles import Role
+from jingzhun.core.testing import RegionTree, UserFactory, build_region_tree
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 is the production hasher (tested in accounts); tests elsewhere hash quickly.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def tree(db) -> RegionTree:
+    return build_region_tree()
+
+
+@pytest.fixture
+def make_user(db):
+    def _make(role: str = Role.VILLAGE, scope: str | None = None, **kwargs):
+        return UserFactory(role=role, scope_region_id=scope, **kwargs)
+
+    return _make
+
+
+@pytest.fixture
+def county_admin(tree, make_user):
+    return make_user(Role.COUNTY_ADMIN, tree.county)
+
+
+@pytest.fixture
+def system_admin(tree, make_user):
+    return make_user(Role.SYSTEM_ADMIN, tree.county)

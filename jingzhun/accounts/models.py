@@ -1,0 +1,107 @@
+"""Users (用户) with a role and a scope region (管辖范围)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from jingzhun.accounts.roles import (
+    AUDIT_READER_ROLES,
+    READ_ONLY_ROLES,
+    REFERENCE_DATA_ROLES,
+    USER_MANAGER_ROLES,
+    Role,
+)
+from jingzhun.audit.models import AuditedModel
+from jingzhun.core.scope import ScopedQuerySet
+from jingzhun.regions import codes
+
+
+class UserQuerySet(ScopedQuerySet):
+    pass
+
+
+class JingzhunUserManager(UserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
+    def create_superuser(self, username, email=None, password=None, **extra_fields):  # type: ignore[override]
+        extra_fields.setdefault("role", Role.SYSTEM_ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class User(AuditedModel, AbstractUser):
+    # A user belongs to the region of their scope; administrators see users under their subtree.
+    scope_field = "scope_region_id"
+
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.VILLAGE)
+    scope_region = models.ForeignKey(
+        "regions.Region",
+        verbose_name=_("管辖范围"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        help_text=_("用户可查看和操作的区划范围（含下级）；系统管理员留空表示全部"),
+    )
+    full_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    organisation = models.CharField(_("工作单位"), max_length=100, blank=True)
+    is_demo = models.BooleanField(_("演示账号"), default=False, editable=False)
+
+    objects = JingzhunUserManager()
+
+    audit_exclude = ("last_login",)
+    audit_mask = ("password",)
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        ordering = ["username"]
+        indexes = [models.Index(fields=["scope_region", "role"], name="user_scope_role")]
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def scope_prefix(self) -> str | None:
+        """'' = whole system (system administrator without a region); None = nothing."""
+        if self.scope_region_id:
+            return codes.prefix_of(self.scope_region_id)
+        if self.role == Role.SYSTEM_ADMIN:
+            return ""
+        return None
+
+    @property
+    def can_write(self) -> bool:
+        return self.is_active and self.role not in READ_ONLY_ROLES
+
+    @property
+    def can_manage_users(self) -> bool:
+        return self.is_active and self.role in USER_MANAGER_ROLES
+
+    @property
+    def can_read_audit(self) -> bool:
+        return self.is_active and self.role in AUDIT_READER_ROLES
+
+    @property
+    def can_manage_reference_data(self) -> bool:
+        return self.is_active and (self.role in REFERENCE_DATA_ROLES or self.is_superuser)
+
+
+class LoginAttempt(models.Model):
+    """One login try; recent failures per username and per address throttle further tries."""
+
+    username = models.CharField(_("用户名"), max_length=150)
+    remote_addr = models.GenericIPAddressField(_("IP地址"), null=True, blank=True)
+    succeeded = models.BooleanField(_("是否成功"), default=False)
+    timestamp = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("登录尝试")
+        verbose_name_plural = _("登录尝试")
+        indexes = [
+            models.Index(fields=["username", "timestamp"], name="login_user_time"),
+            models.Index(fields=["remote_addr", "timestamp"], name="login_addr_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.timestamp:%Y-%m-%d %H:%M} {'成功' if self.succeeded else '失败'}"

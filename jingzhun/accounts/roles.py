@@ -1,0 +1,46 @@
+"""Roles (角色) and what each may do. Plain data so rules are testable without the database."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    SYSTEM_ADMIN = "system_admin", _("系统管理员")
+    COUNTY_ADMIN = "county_admin", _("县级管理员")
+    LEADER = "leader", _("领导")
+    AUDITOR = "auditor", _("纪检审计")
+    TOWNSHIP = "township", _("乡镇干部")
+    VILLAGE = "village", _("村干部/驻村工作队")
+    HELPER = "helper", _("帮扶责任人")
+
+
+# Higher rank = more authority; an administrator may only grant roles of rank <= their own.
+ROLE_RANK: dict[str, int] = {
+    Role.SYSTEM_ADMIN: 100,
+    Role.COUNTY_ADMIN: 80,
+    Role.LEADER: 70,
+    Role.AUDITOR: 70,
+    Role.TOWNSHIP: 60,
+    Role.VILLAGE: 40,
+    Role.HELPER: 20,
+}
+
+READ_ONLY_ROLES = frozenset({Role.LEADER, Role.AUDITOR})
+USER_MANAGER_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.COUNTY_ADMIN})
+AUDIT_READER_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.COUNTY_ADMIN, Role.AUDITOR})
+REFERENCE_DATA_ROLES = frozenset({Role.SYSTEM_ADMIN})
+
+
+def can_grant(granter_role: str, target_role: str) -> bool:
+    """Whether a user with ``granter_role`` may create or edit a user with ``target_role``."""
+    if granter_role not in USER_MANAGER_ROLES:
+        return False
+    if target_role == Role.SYSTEM_ADMIN:
+        return granter_role == Role.SYSTEM_ADMIN
+    return ROLE_RANK[target_role] <= ROLE_RANK[granter_role]
+
+
+def grantable_roles(granter_role: str) -> list[tuple[str, str]]:
+    return [(value, label) for value, label in Role.choices if can_grant(granter_role, value)]

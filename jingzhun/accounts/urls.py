@@ -1,0 +1,23 @@
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.urls import path
+
+from jingzhun.accounts import views
+from jingzhun.accounts.forms import ThrottledAuthenticationForm
+
+app_name = "accounts"
+urlpatterns = [
+    path(
+        "login/",
+        login_not_required(
+            auth_views.LoginView.as_view(
+                template_name="accounts/login.html",
+                authentication_form=ThrottledAuthenticationForm,
+                redirect_authenticated_user=True,
+            )
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("users/", views.user_list, name="user_list"),
+]

@@ -1,0 +1,29 @@
+"""Binds each request's writes to the acting user and one request id."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from jingzhun.audit.context import audit_context
+
+
+def client_addr(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class AuditContextMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = uuid.uuid4()
+        request.request_id = request_id  # type: ignore[attr-defined]
+        user = getattr(request, "user", None)
+        actor = user if user is not None and user.is_authenticated else None
+        with audit_context(actor, source="web", request_id=request_id, remote_addr=client_addr(request)):
+            response = self.get_response(request)
+        response["X-Request-ID"] = str(request_id)
+        return response

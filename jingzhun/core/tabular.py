@@ -1,0 +1,107 @@
+"""Reading uploaded tables (CSV in UTF-8/GBK, XLSX) into rows of strings with their line numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+class TableError(ValueError):
+    """A file that cannot be read as a table at all."""
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[tuple[int, list[str]]]  # (line number in the file, cells)
+    encoding: str | None = None
+
+
+def normalise_header(text: object) -> str:
+    """Header text compared tolerantly: full-width folded, spaces and brackets' content kept."""
+    value = unicodedata.normalize("NFKC", str(text or "")).strip()
+    return "".join(value.split()).lower()
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Decode CSV bytes: UTF-8 (with or without BOM) first, then GB18030 (a superset of GBK)."""
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise TableError("无法识别文件编码，请保存为 UTF-8 或 GBK 编码的 CSV")
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_csv_bytes(data: bytes) -> Table:
+    text, encoding = decode_bytes(data)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows = list(reader)
+    if not rows:
+        raise TableError("文件为空")
+    headers = [c.strip() for c in rows[0]]
+    body = [(i + 2, [c.strip() for c in row]) for i, row in enumerate(rows[1:]) if any(c.strip() for c in row)]
+    return Table(headers=headers, rows=body, encoding=encoding)
+
+
+def iter_xlsx_rows(data: bytes, sheet: str | int = 0) -> Iterator[list[object]]:
+    from python_calamine import CalamineWorkbook
+
+    workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    names = workbook.sheet_names
+    name = names[sheet] if isinstance(sheet, int) else sheet
+    yield from workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+
+
+def read_xlsx_bytes(data: bytes, sheet: str | int = 0) -> Table:
+    try:
+        raw = list(iter_xlsx_rows(data, sheet))
+    except Exception as exc:  # calamine raises its own error types for corrupt files
+        raise TableError(f"无法读取 Excel 文件：{exc}") from exc
+    if not raw:
+        raise TableError("工作表为空")
+    headers = [_cell(c) for c in raw[0]]
+    body = []
+    for i, row in enumerate(raw[1:]):
+        cells = [_cell(c) for c in row]
+        if any(cells):
+            body.append((i + 2, cells))
+    return Table(headers=headers, rows=body)
+
+
+def read_table(data: bytes | IO[bytes] | Path, filename: str = "") -> Table:
+    """Read CSV or XLSX by file name (or content sniffing: XLSX is a ZIP)."""
+    if isinstance(data, Path):
+        filename = filename or data.name
+        data = data.read_bytes()
+    elif not isinstance(data, bytes):
+        data = data.read()
+    lower = filename.lower()
+    if lower.endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
+        return read_xlsx_bytes(data)
+    if lower.endswith(".xls"):
+        raise TableError("不支持旧版 .xls 文件，请另存为 .xlsx 或 CSV")
+    return read_csv_bytes(data)
+
+
+def find_column(headers: list[str], synonyms: tuple[str, ...]) -> int | None:
+    wanted = {normalise_header(s) for s in synonyms}
+    for index, header in enumerate(headers):
+        if normalise_header(header) in wanted:
+            return index
+    return None

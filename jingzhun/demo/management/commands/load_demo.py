@@ -1,0 +1,92 @@
+"""Load the demo county (零陵区): regions, flags and one login per role. Safe to run again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from jingzhun.accounts.models import User
+from jingzhun.accounts.roles import Role
+from jingzhun.audit.context import audit_context
+from jingzhun.demo import regions as demo_regions
+from jingzhun.regions.importer import apply_rows
+from jingzhun.regions.models import Region, RegionFlag, RegionFlagKind
+
+DEMO_PASSWORD = "jingzhun-demo"
+
+
+class Command(BaseCommand):
+    help = "载入演示区县（湖南省永州市零陵区）及演示账号；重复运行不会产生重复数据"
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--quiet", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if getattr(settings, "PRODUCTION", False):
+            raise CommandError("生产环境（PRODUCTION=1）不能载入演示数据和演示账号")
+        with audit_context(None, source="demo", reason="载入演示数据"):
+            villages = demo_regions.build_villages()
+            groups = demo_regions.build_groups(villages)
+            result = apply_rows(demo_regions.region_rows(villages, groups))
+            flags = self._flags(villages)
+            users = self._users(villages)
+        if not options["quiet"]:
+            self.stdout.write(
+                f"行政区划：新增 {result.created}，更新 {result.updated}，未变 {result.unchanged}；"
+                f"区划标识新增 {flags}；演示账号新增 {users}"
+            )
+
+    @transaction.atomic
+    def _flags(self, villages: list[demo_regions.DemoVillage]) -> int:
+        created = 0
+        for v in villages:
+            if v.poor_from is None:
+                continue
+            wanted = [
+                (RegionFlagKind.POOR_VILLAGE, v.poor_from, True),
+                (RegionFlagKind.POOR_VILLAGE, v.exit_year, False),
+            ]
+            if v.deep_poor:
+                wanted += [
+                    (RegionFlagKind.DEEP_POOR_VILLAGE, 2017, True),
+                    (RegionFlagKind.DEEP_POOR_VILLAGE, v.exit_year, False),
+                ]
+            for flag, year, value in wanted:
+                _obj, was_created = RegionFlag.objects.get_or_create(
+                    region_id=v.code, flag=flag, year=year, defaults={"value": value}
+                )
+                created += was_created
+        return created
+
+    @transaction.atomic
+    def _users(self, villages: list[demo_regions.DemoVillage]) -> int:
+        township = "431102101000"  # 珠山镇
+        village = next(v.code for v in villages if v.township_code == township[:9] and v.poor_from)
+        specs = [
+            ("admin", Role.SYSTEM_ADMIN, demo_regions.COUNTY_CODE, "系统管理员（演示）"),
+            ("county", Role.COUNTY_ADMIN, demo_regions.COUNTY_CODE, "区乡村振兴局（演示）"),
+            ("township", Role.TOWNSHIP, township, "珠山镇干部（演示）"),
+            ("village", Role.VILLAGE, village, "驻村工作队员（演示）"),
+            ("helper", Role.HELPER, village, "帮扶责任人（演示）"),
+            ("leader", Role.LEADER, demo_regions.COUNTY_CODE, "区领导（演示）"),
+            ("auditor", Role.AUDITOR, demo_regions.COUNTY_CODE, "纪检审计（演示）"),
+        ]
+        created = 0
+        for username, role, scope, full_name in specs:
+            if User.objects.filter(username=username).exists():
+                continue
+            user = User(
+                username=username,
+                role=role,
+                scope_region=Region.objects.get(code=scope),
+                full_name=full_name,
+                is_demo=True,
+                is_staff=role == Role.SYSTEM_ADMIN,
+            )
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            created += 1
+        return created

@@ -1,0 +1,12 @@
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog, set_language
+
+urlpatterns = [
+    path("", include("jingzhun.core.urls")),
+    path("accounts/", include("jingzhun.accounts.urls")),
+    path("regions/", include("jingzhun.regions.urls")),
+    path("audit/", include("jingzhun.audit.urls")),
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+]
