@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "jingzhun.audit",
     "jingzhun.regions",
     "jingzhun.accounts",
+    "jingzhun.policy",
+    "jingzhun.registry",
     "jingzhun.demo",
 ]
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("accounts/", include("jingzhun.accounts.urls")),
     path("regions/", include("jingzhun.regions.urls")),
     path("audit/", include("jingzhun.audit.urls")),
+    path("registry/", include("jingzhun.registry.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
 ]

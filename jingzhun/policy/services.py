@@ -1,0 +1,87 @@
+"""Lookups over policy data: code labels and choices by year, the income formula and lines in force."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+
+from django.db.models.signals import post_delete, post_save
+
+from jingzhun.policy.models import CodeItem, CodeTable, IncomeFormula, PovertyLine
+from jingzhun.registry.income import IncomeFormulaSpec
+
+
+@lru_cache(maxsize=1)
+def _all_items() -> dict[str, list[tuple[str, str, int | None, int | None]]]:
+    tables: dict[str, list[tuple[str, str, int | None, int | None]]] = {}
+    for key, code, label, vf, vt in (
+        CodeItem.objects.select_related("table")
+        .values_list("table__key", "code", "label", "valid_from", "valid_to")
+        .order_by("table__key", "sort_order", "code")
+    ):
+        tables.setdefault(key, []).append((code, label, vf, vt))
+    return tables
+
+
+def clear_cache(*_args: object, **_kwargs: object) -> None:
+    _all_items.cache_clear()
+    formula_for.cache_clear()
+
+
+for _model in (CodeItem, CodeTable, IncomeFormula):
+    post_save.connect(clear_cache, sender=_model, dispatch_uid=f"policy-cache-save-{_model.__name__}")
+    post_delete.connect(clear_cache, sender=_model, dispatch_uid=f"policy-cache-del-{_model.__name__}")
+
+
+def choices(table: str, year: int | None = None, *, blank: bool = True) -> list[tuple[str, str]]:
+    """(code, label) pairs valid in ``year`` for a form select."""
+    items = [
+        (code, label)
+        for code, label, vf, vt in _all_items().get(table, [])
+        if year is None or ((vf is None or vf <= year) and (vt is None or year <= vt))
+    ]
+    return ([("", "---------")] if blank else []) + items
+
+
+def labels(table: str) -> dict[str, str]:
+    return {code: label for code, label, _vf, _vt in _all_items().get(table, [])}
+
+
+def label(table: str, code: str | None) -> str:
+    if not code:
+        return ""
+    return labels(table).get(code, code)
+
+
+def is_valid(table: str, code: str, year: int | None = None) -> bool:
+    return any(c == code for c, _label in choices(table, year, blank=False))
+
+
+def code_for_label(table: str, text: str) -> str | None:
+    """Accept either a code or its label (imports and forms from spreadsheets use labels)."""
+    text = (text or "").strip()
+    for code, lab, _vf, _vt in _all_items().get(table, []):
+        if text in (code, lab):
+            return code
+    return None
+
+
+@lru_cache(maxsize=256)
+def formula_for(year: int, region_code: str = "") -> IncomeFormulaSpec:
+    """The income formula in force: the most specific region prefix, then the latest year_from ≤ year."""
+    candidates = [
+        f for f in IncomeFormula.objects.filter(year_from__lte=year) if region_code.startswith(f.region_prefix)
+    ]
+    if not candidates:
+        return IncomeFormulaSpec()
+    best = max(candidates, key=lambda f: (len(f.region_prefix), f.year_from))
+    return best.spec()
+
+
+def poverty_line(kind: str, year: int, region_code: str = "") -> Decimal | None:
+    lines = [
+        line for line in PovertyLine.objects.filter(kind=kind, year=year) if region_code.startswith(line.region_prefix)
+    ]
+    if not lines:
+        return None
+    return max(lines, key=lambda line: len(line.region_prefix)).amount

@@ -1,0 +1,265 @@
+"""Household changes (新生, 婚入, 死亡, 婚出, 分户, 合户 …) as transactions: the data, a HouseholdChange
+record with the reason, and the audit trail (through AuditedModel) all commit together or not at all."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+
+from jingzhun.audit.context import audit_reason
+from jingzhun.policy import services as policy
+from jingzhun.registry.income import compute_income
+from jingzhun.registry.models import (
+    HEAD_RELATIONSHIP,
+    ChangeKind,
+    Household,
+    HouseholdChange,
+    HouseholdStatus,
+    HouseholdYear,
+    Member,
+    MemberStatus,
+)
+
+
+def apply_income_formula(record: HouseholdYear, *, refresh_members: bool | None = None) -> None:
+    """Fill the derived figures of a yearly record from its components and the formula for its year.
+
+    The member count is refreshed from the household for the current year (or when asked); earlier years
+    keep the count they were saved with, so a past year reproduces after later member changes.
+    """
+    if refresh_members is None:
+        refresh_members = record.member_count == 0 or record.year >= dt.date.today().year
+    if refresh_members:
+        record.member_count = record.household.size()
+    spec = policy.formula_for(record.year, record.household.village_id)
+    result = compute_income(record.income_components(), record.member_count, spec)
+    record.total_income = result.total_income
+    record.net_income = result.net_income
+    record.per_capita_net_income = result.per_capita_net_income
+
+
+def save_year(record: HouseholdYear, **kwargs: Any) -> HouseholdYear:
+    apply_income_formula(record, **kwargs)
+    record.save()
+    return record
+
+
+def refresh_current_year(household: Household) -> None:
+    """After a composition change, the latest yearly record's size and per-capita income follow it."""
+    latest = household.years.order_by("-year").first()
+    if latest is not None and latest.year >= dt.date.today().year - 1:
+        save_year(latest, refresh_members=True)
+
+
+def next_member_number(household: Household) -> str:
+    last = Member.objects.filter(household=household).aggregate(m=Max("member_number"))["m"]
+    seq = int(last[-2:]) + 1 if last and last[-2:].isdigit() else 1
+    number = f"{household.household_number}{seq:02d}"
+    while Member.objects.filter(member_number=number).exists():
+        seq += 1
+        number = f"{household.household_number}{seq:02d}"
+    return number
+
+
+def ensure_not_active_elsewhere(id_number: str, exclude_member: Member | None = None) -> None:
+    clash = Member.objects.filter(id_number=id_number, status=MemberStatus.ACTIVE)
+    if exclude_member is not None and exclude_member.pk:
+        clash = clash.exclude(pk=exclude_member.pk)
+    other = clash.select_related("household").first()
+    if other is not None:
+        raise ValidationError(
+            {
+                "id_number": f"证件号码 {id_number} 已在户 {other.household.household_number}（{other.name}）中在册，"
+                "同一人只能在一个户中"
+            }
+        )
+
+
+@transaction.atomic
+def add_member(household: Household, member: Member, *, reason: str, date: dt.date, note: str = "") -> Member:
+    """新生 / 婚入 / 其他迁入: add ``member`` (unsaved) to ``household``."""
+    if household.status != HouseholdStatus.ACTIVE:
+        raise ValidationError("已注销的户不能增加成员")
+    ensure_not_active_elsewhere(member.id_number)
+    member.household = household
+    member.status = MemberStatus.ACTIVE
+    member.addition_reason = reason
+    member.addition_date = date
+    if not member.member_number:
+        member.member_number = next_member_number(household)
+    with audit_reason(f"增加成员：{policy.label('member_addition', reason)}"):
+        member.save()
+        HouseholdChange.objects.create(
+            household=household, kind=ChangeKind.MEMBER_ADDED, member=member, reason=reason, date=date, note=note
+        )
+        refresh_current_year(household)
+    return member
+
+
+@transaction.atomic
+def remove_member(member: Member, *, reason: str, date: dt.date, note: str = "") -> Member:
+    """死亡 / 婚出 / 其他迁出: the member stays in history with status 已减少."""
+    if member.status != MemberStatus.ACTIVE:
+        raise ValidationError("该成员已不在户内")
+    if member.relationship == HEAD_RELATIONSHIP and member.household.active_members().count() > 1:
+        raise ValidationError("请先变更户主，再减少原户主")
+    member.status = MemberStatus.REMOVED
+    member.removal_reason = reason
+    member.removal_date = date
+    with audit_reason(f"减少成员：{policy.label('member_removal', reason)}"):
+        member.save()
+        HouseholdChange.objects.create(
+            household=member.household,
+            kind=ChangeKind.MEMBER_REMOVED,
+            member=member,
+            reason=reason,
+            date=date,
+            note=note,
+        )
+        refresh_current_year(member.household)
+    return member
+
+
+@transaction.atomic
+def move_member(member: Member, target: Household, *, relationship: str, date: dt.date, note: str = "") -> Member:
+    """户间迁移: the old membership is closed (kept in history) and a new member row opens in ``target``."""
+    if member.status != MemberStatus.ACTIVE:
+        raise ValidationError("该成员已不在户内")
+    if target.pk == member.household_id:
+        raise ValidationError("目标户与原户相同")
+    if member.relationship == HEAD_RELATIONSHIP and member.household.active_members().count() > 1:
+        raise ValidationError("请先变更户主，再迁出原户主")
+    source = member.household
+    with audit_reason(f"成员户间迁移：{source.household_number} → {target.household_number}"):
+        member.status = MemberStatus.REMOVED
+        member.removal_reason = "4"
+        member.removal_date = date
+        member.save()
+        moved = _copy_member(member, target, relationship, addition_reason="4", date=date)
+        HouseholdChange.objects.create(
+            household=source,
+            kind=ChangeKind.MEMBER_MOVED,
+            member=member,
+            other_household=target,
+            reason="4",
+            date=date,
+            note=note,
+        )
+        HouseholdChange.objects.create(
+            household=target,
+            kind=ChangeKind.MEMBER_MOVED,
+            member=moved,
+            other_household=source,
+            reason="4",
+            date=date,
+            note=note,
+        )
+        refresh_current_year(source)
+        refresh_current_year(target)
+    return moved
+
+
+def _copy_member(
+    member: Member, target: Household, relationship: str, *, addition_reason: str, date: dt.date
+) -> Member:
+    copy = Member.objects.get(pk=member.pk)
+    copy.pk = None
+    copy._state.adding = True
+    copy.household = target
+    copy.member_number = next_member_number(target)
+    copy.relationship = relationship
+    copy.status = MemberStatus.ACTIVE
+    copy.addition_reason = addition_reason
+    copy.addition_date = date
+    copy.removal_reason = ""
+    copy.removal_date = None
+    copy.save()
+    return copy
+
+
+@transaction.atomic
+def change_head(household: Household, new_head: Member, *, relationships: dict[int, str], date: dt.date) -> None:
+    """变更户主: ``relationships`` gives every other active member's new 与户主关系 (by member id)."""
+    if new_head.household_id != household.pk or new_head.status != MemberStatus.ACTIVE:
+        raise ValidationError("新户主必须是本户在户成员")
+    with audit_reason("变更户主"):
+        for m in household.active_members().exclude(pk=new_head.pk):
+            m.relationship = relationships.get(m.pk, "99")
+            m.save()
+        new_head.relationship = HEAD_RELATIONSHIP
+        new_head.save()
+        HouseholdChange.objects.create(household=household, kind=ChangeKind.HEAD_CHANGED, member=new_head, date=date)
+
+
+@transaction.atomic
+def split_household(
+    household: Household,
+    members: Iterable[Member],
+    *,
+    new_head: Member,
+    relationships: dict[int, str],
+    new_number: str,
+    date: dt.date,
+    note: str = "",
+) -> Household:
+    """分户: the chosen members leave ``household`` for a new household headed by ``new_head``."""
+    members = list(members)
+    if new_head not in members:
+        raise ValidationError("新户户主必须在分出的成员中")
+    remaining = household.active_members().exclude(pk__in=[m.pk for m in members])
+    if not remaining.exists():
+        raise ValidationError("分户后原户不能没有成员")
+    if not remaining.filter(relationship=HEAD_RELATIONSHIP).exists():
+        raise ValidationError("原户主不能分出；请先变更户主")
+    with audit_reason(f"分户：自 {household.household_number} 分出 {new_number}"):
+        new_household = Household.objects.get(pk=household.pk)
+        new_household.pk = None
+        new_household._state.adding = True
+        new_household.household_number = new_number
+        new_household.save()
+        for m in members:
+            m.status = MemberStatus.REMOVED
+            m.removal_reason = "3"
+            m.removal_date = date
+            m.save()
+            rel = HEAD_RELATIONSHIP if m.pk == new_head.pk else relationships.get(m.pk, "99")
+            _copy_member(m, new_household, rel, addition_reason="4", date=date)
+        latest = household.years.order_by("-year").first()
+        if latest is not None:
+            copy = HouseholdYear.objects.get(pk=latest.pk)
+            copy.pk = None
+            copy._state.adding = True
+            copy.household = new_household
+            save_year(copy, refresh_members=True)
+        HouseholdChange.objects.create(
+            household=household, kind=ChangeKind.SPLIT, other_household=new_household, date=date, note=note
+        )
+        HouseholdChange.objects.create(
+            household=new_household, kind=ChangeKind.SPLIT, other_household=household, date=date, note=note
+        )
+        refresh_current_year(household)
+    return new_household
+
+
+@transaction.atomic
+def merge_households(source: Household, target: Household, *, relationships: dict[int, str], date: dt.date) -> None:
+    """合户: every active member of ``source`` joins ``target``; ``source`` is cancelled (注销), not deleted."""
+    if source.pk == target.pk:
+        raise ValidationError("不能与自身合户")
+    with audit_reason(f"合户：{source.household_number} 并入 {target.household_number}"):
+        for m in list(source.active_members()):
+            m.status = MemberStatus.REMOVED
+            m.removal_reason = "4"
+            m.removal_date = date
+            m.save()
+            _copy_member(m, target, relationships.get(m.pk, "99"), addition_reason="4", date=date)
+        source.status = HouseholdStatus.CANCELLED
+        source.save()
+        HouseholdChange.objects.create(household=source, kind=ChangeKind.MERGE, other_household=target, date=date)
+        HouseholdChange.objects.create(household=target, kind=ChangeKind.MERGE, other_household=source, date=date)
+        refresh_current_year(target)
