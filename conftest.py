@@ -14,6 +14,16 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_policy_cache():
+    # Test transactions roll back policy rows without signals; never let one test see another's cache.
+    from jingzhun.policy import services
+
+    services.clear_cache()
+    yield
+    services.clear_cache()
+
+
 @pytest.fixture
 def tree(db) -> RegionTree:
     return build_region_tree()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from functools import lru_cache
 
@@ -10,9 +11,24 @@ from django.db.models.signals import post_delete, post_save
 from jingzhun.policy.models import CodeItem, CodeTable, IncomeFormula, PovertyLine
 from jingzhun.registry.income import IncomeFormulaSpec
 
+# Code tables are small and read on every page; each process keeps them for a short while. Edits clear this
+# process's copy at once; other worker processes pick them up within CACHE_SECONDS.
+CACHE_SECONDS = 30
+_cache_loaded_at = 0.0
+
+
+def _all_items() -> dict[str, list[tuple[str, str, int | None, int | None]]]:
+    global _cache_loaded_at
+    now = time.monotonic()
+    if now - _cache_loaded_at > CACHE_SECONDS:
+        _load_items.cache_clear()
+        _formula_for.cache_clear()
+        _cache_loaded_at = now
+    return _load_items()
+
 
 @lru_cache(maxsize=1)
-def _all_items() -> dict[str, list[tuple[str, str, int | None, int | None]]]:
+def _load_items() -> dict[str, list[tuple[str, str, int | None, int | None]]]:
     tables: dict[str, list[tuple[str, str, int | None, int | None]]] = {}
     for key, code, label, vf, vt in (
         CodeItem.objects.select_related("table")
@@ -24,8 +40,8 @@ def _all_items() -> dict[str, list[tuple[str, str, int | None, int | None]]]:
 
 
 def clear_cache(*_args: object, **_kwargs: object) -> None:
-    _all_items.cache_clear()
-    formula_for.cache_clear()
+    _load_items.cache_clear()
+    _formula_for.cache_clear()
 
 
 for _model in (CodeItem, CodeTable, IncomeFormula):
@@ -66,9 +82,14 @@ def code_for_label(table: str, text: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=256)
 def formula_for(year: int, region_code: str = "") -> IncomeFormulaSpec:
     """The income formula in force: the most specific region prefix, then the latest year_from ≤ year."""
+    _all_items()  # expires both caches together
+    return _formula_for(year, region_code)
+
+
+@lru_cache(maxsize=256)
+def _formula_for(year: int, region_code: str) -> IncomeFormulaSpec:
     candidates = [
         f for f in IncomeFormula.objects.filter(year_from__lte=year) if region_code.startswith(f.region_prefix)
     ]

@@ -1,0 +1,83 @@
+"""政策参数: administrators edit code tables, income lines and the income formula; everyone may read them."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.forms import ModelForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.urls import reverse
+
+from jingzhun.policy.forms import CodeItemForm, IncomeFormulaForm, PovertyLineForm
+from jingzhun.policy.models import CodeItem, CodeTable, IncomeFormula, PovertyLine
+
+
+def _require_admin(request: HttpRequest) -> None:
+    if not request.user.can_manage_reference_data:
+        raise PermissionDenied("只有系统管理员可以修改政策参数")
+
+
+def overview(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "policy/overview.html",
+        {
+            "tables": CodeTable.objects.annotate(n=Count("items")).order_by("name"),
+            "lines": PovertyLine.objects.order_by("kind", "-year", "region_prefix"),
+            "formulas": IncomeFormula.objects.order_by("region_prefix", "year_from"),
+            "can_edit": request.user.can_manage_reference_data,
+            "active_nav": "policy",
+        },
+    )
+
+
+def code_table(request: HttpRequest, key: str) -> HttpResponse:
+    table = get_object_or_404(CodeTable, key=key)
+    form = CodeItemForm()
+    if request.method == "POST":
+        _require_admin(request)
+        form = CodeItemForm(request.POST, instance=CodeItem(table=table))
+        if form.is_valid():
+            form.save()
+            messages.success(request, f"已新增代码项 {form.instance}")
+            return redirect("policy:code_table", key=key)
+    return render(
+        request,
+        "policy/code_table.html",
+        {
+            "table": table,
+            "items": table.items.all(),
+            "form": form,
+            "can_edit": request.user.can_manage_reference_data,
+            "active_nav": "policy",
+        },
+    )
+
+
+def _edit(request: HttpRequest, form_class: type[ModelForm], instance, title: str, back: str) -> HttpResponse:
+    _require_admin(request)
+    back = resolve_url(back)
+    form = form_class(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"已保存：{form.instance}")
+        return redirect(back)
+    return render(request, "policy/edit.html", {"form": form, "title": title, "back": back, "active_nav": "policy"})
+
+
+def code_item_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(CodeItem.objects.select_related("table"), pk=pk)
+    back = reverse("policy:code_table", args=[item.table.key])
+    return _edit(request, CodeItemForm, item, f"修改代码项：{item.table.name}", back)
+
+
+def line_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    line = get_object_or_404(PovertyLine, pk=pk) if pk else None
+    return _edit(request, PovertyLineForm, line, "收入标准", "policy:overview")
+
+
+def formula_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    formula = get_object_or_404(IncomeFormula, pk=pk) if pk else None
+    return _edit(request, IncomeFormulaForm, formula, "收入计算口径", "policy:overview")
