@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "jingzhun.accounts",
     "jingzhun.policy",
     "jingzhun.registry",
+    "jingzhun.jobs",
     "jingzhun.demo",
 ]
 
@@ -177,6 +178,15 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+
+# Per-process cache for ordinary use; the file cache carries job progress between the worker and web processes.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "jobs": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache" / "jobs"),
+    },
+}
 
 # Background tasks: huey on SQLite needs no extra server; production may point it at Redis.
 HUEY = {

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from jingzhun.jobs import progress as job_progress
+from jingzhun.jobs.models import Job
+
+
+def _job_for(request: HttpRequest, job_id: str) -> Job:
+    from django.http import Http404
+
+    # A user follows their own jobs; administrators and auditors see the jobs in their scope.
+    jobs = Job.objects.visible_to(request.user)
+    if not (request.user.can_manage_users or request.user.can_read_audit):
+        jobs = jobs.filter(created_by=request.user)
+    try:
+        return jobs.get(pk=job_id)
+    except (Job.DoesNotExist, ValueError) as exc:
+        raise Http404 from exc
+
+
+def job_list(request: HttpRequest) -> HttpResponse:
+    jobs = Job.objects.visible_to(request.user)
+    if not (request.user.can_manage_users or request.user.can_read_audit):
+        jobs = jobs.filter(created_by=request.user)
+    return render(request, "jobs/list.html", {"jobs": jobs.select_related("created_by")[:100], "active_nav": "jobs"})
+
+
+def job_detail(request: HttpRequest, job_id: str) -> HttpResponse:
+    job = _job_for(request, job_id)
+    return render(request, "jobs/detail.html", {"job": job, "progress": job_progress.read(job.pk)})
+
+
+def job_progress_fragment(request: HttpRequest, job_id: str) -> HttpResponse:
+    """Polled by HTMX every second while the job runs; stops polling once it has finished."""
+    job = _job_for(request, job_id)
+    return render(request, "jobs/_progress.html", {"job": job, "progress": job_progress.read(job.pk)})
