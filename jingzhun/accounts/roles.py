@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from jingzhun.regions.codes import Level
+
 
 class Role(models.TextChoices):
     SYSTEM_ADMIN = "system_admin", _("系统管理员")
@@ -44,3 +46,20 @@ def can_grant(granter_role: str, target_role: str) -> bool:
 
 def grantable_roles(granter_role: str) -> list[tuple[str, str]]:
     return [(value, label) for value, label in Role.choices if can_grant(granter_role, value)]
+
+
+# The widest region level a role may be scoped to (a village cadre scoped to a whole county would get
+# write access to every village in it). Roles not listed may hold any level down to a village.
+ROLE_WIDEST_LEVEL: dict[str, int] = {
+    Role.TOWNSHIP: Level.TOWNSHIP,
+    Role.VILLAGE: Level.VILLAGE,
+    Role.HELPER: Level.VILLAGE,
+}
+
+# Users are scoped to a village at the finest; 村民小组 are not administrative units with staff.
+FINEST_SCOPE_LEVEL = Level.VILLAGE
+
+
+def role_allows_level(role: str, level: int) -> bool:
+    """Whether a scope region of ``level`` suits ``role`` (deeper levels have larger numbers)."""
+    return FINEST_SCOPE_LEVEL >= level >= ROLE_WIDEST_LEVEL.get(role, Level.PROVINCE)

@@ -1,23 +1,19 @@
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
 from jingzhun.accounts import views
-from jingzhun.accounts.forms import ThrottledAuthenticationForm
 
 app_name = "accounts"
 urlpatterns = [
-    path(
-        "login/",
-        login_not_required(
-            auth_views.LoginView.as_view(
-                template_name="accounts/login.html",
-                authentication_form=ThrottledAuthenticationForm,
-                redirect_authenticated_user=True,
-            )
-        ),
-        name="login",
-    ),
+    # LoginView is login_not_required (Django 5.1+); LogoutView accepts POST only, so a link cannot log out.
+    path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("me/", views.my_account, name="my_account"),
     path("users/", views.user_list, name="user_list"),
+    path("users/new/", views.user_create, name="user_create"),
+    path("users/<int:pk>/", views.user_detail, name="user_detail"),
+    path("users/<int:pk>/edit/", views.user_edit, name="user_edit"),
+    path("users/<int:pk>/password/", views.user_password, name="user_password"),
+    path("users/<int:pk>/deactivate/", views.user_set_active, {"active": False}, name="user_deactivate"),
+    path("users/<int:pk>/reactivate/", views.user_set_active, {"active": True}, name="user_reactivate"),
 ]
