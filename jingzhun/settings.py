@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "jingzhun.policy",
     "jingzhun.registry",
     "jingzhun.jobs",
+    "jingzhun.exchange",
     "jingzhun.demo",
 ]
 

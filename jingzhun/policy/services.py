@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import unicodedata
 from decimal import Decimal
 from functools import lru_cache
 
@@ -73,11 +74,16 @@ def is_valid(table: str, code: str, year: int | None = None) -> bool:
     return any(c == code for c, _label in choices(table, year, blank=False))
 
 
+def _fold(text: str) -> str:
+    """Compare labels whatever the width of brackets and spaces (（） vs (), full-width digits)."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
 def code_for_label(table: str, text: str) -> str | None:
     """Accept either a code or its label (imports and forms from spreadsheets use labels)."""
-    text = (text or "").strip()
+    folded = _fold(text or "")
     for code, lab, _vf, _vt in _all_items().get(table, []):
-        if text in (code, lab):
+        if folded in (code, _fold(lab)):
             return code
     return None
 

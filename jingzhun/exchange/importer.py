@@ -1,0 +1,896 @@
+"""Bulk import of households and members in the template layout: validate every row, then write all or nothing.
+
+Steps (each a function, so the dry run and the commit share every check):
+
+1. read      — sheets from XLSX/CSV (reader.py)
+2. parse     — headers matched tolerantly, each cell converted; bad cells become issues at sheet/row/column
+3. link      — member rows joined to their household rows (by 户编号, else 户主证件号码), existing records
+               looked up set-wise (households by 户编号 or head ID, members by 证件号码)
+4. validate  — IDs, one 户主, 家庭人口数 = members, one active household per person, scope, data-quality rules
+5. plan      — per record: create / update (with the changed fields) / unchanged
+6. write     — one transaction: bulk writes and one audit entry per created or changed record
+
+Nothing is written when any issue is found; a failure during the write rolls everything back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Max
+
+from jingzhun.audit.models import Action, append_entries, diff_states, to_audit_value
+from jingzhun.exchange.layout import (
+    HOUSEHOLD_COLUMNS,
+    HOUSEHOLD_SHEET,
+    MEMBER_COLUMNS,
+    CellError,
+    Column,
+    cell_text,
+    convert,
+    match_headers,
+)
+from jingzhun.exchange.reader import Sheet, read_files
+from jingzhun.policy import services as policy
+from jingzhun.regions import codes as region_codes
+from jingzhun.regions.models import Region
+from jingzhun.registry.idcard import IdNumberError, parse_id_number
+from jingzhun.registry.income import compute_income
+from jingzhun.registry.models import HEAD_RELATIONSHIP, Household, HouseholdYear, Member, MemberStatus
+
+Progress = Callable[..., None]
+CHUNK = 2000
+
+HOUSEHOLD_FIELDS = [c.key for c in HOUSEHOLD_COLUMNS if c.target == "household" and c.key != "region_code"]
+YEAR_FIELDS = [c.key for c in HOUSEHOLD_COLUMNS if c.target == "year" and c.key != "year"]
+MEMBER_FIELDS = [c.key for c in MEMBER_COLUMNS if c.target == "member" and c.key != "member_number"]
+DERIVED_YEAR_FIELDS = ["member_count", "total_income", "net_income", "per_capita_net_income"]
+
+
+@dataclass
+class Issue:
+    """One problem, located where the clerk will look for it."""
+
+    sheet: str
+    row: int | None
+    column: str
+    value: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.sheet} 第 {self.row} 行" if self.row else self.sheet
+        column = f"“{self.column}”" if self.column else ""
+        value = f"（值：{self.value}）" if self.value else ""
+        return f"{where}{column}{value}：{self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "message": self.message,
+        }
+
+
+@dataclass
+class RowIn:
+    sheet: str
+    row: int
+    values: dict[str, Any]
+    raw: dict[str, str]
+    columns: dict[str, Column]
+
+
+@dataclass
+class HouseholdIn(RowIn):
+    members: list[RowIn] = field(default_factory=list)
+    existing: dict[str, Any] | None = None  # current household fields, when it exists
+    village_code: str = ""
+    group_code: str | None = None
+    number: str = ""
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+
+
+@dataclass
+class ImportReport:
+    households: Counts = field(default_factory=Counts)
+    members: Counts = field(default_factory=Counts)
+    years: Counts = field(default_factory=Counts)
+    issues: list[Issue] = field(default_factory=list)
+    committed: bool = False
+    rows: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.issues
+
+    @property
+    def changed(self) -> int:
+        return sum(c.created + c.updated for c in (self.households, self.members, self.years))
+
+    def summary(self) -> str:
+        parts = []
+        for label, c in (("户", self.households), ("成员", self.members), ("年度信息", self.years)):
+            parts.append(f"{label}：新增 {c.created}，更新 {c.updated}，不变 {c.unchanged}")
+        text = "；".join(parts)
+        if self.issues:
+            text += f"；错误 {len(self.issues)} 处，未写入任何数据"
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "households": self.households.as_dict(),
+            "members": self.members.as_dict(),
+            "years": self.years.as_dict(),
+            "issues": [i.as_dict() for i in self.issues[:5000]],
+            "issue_count": len(self.issues),
+            "committed": self.committed,
+            "rows": self.rows,
+            "summary": self.summary(),
+        }
+
+
+class ImportFailed(Exception):
+    """Raised inside the write transaction to roll it back (and by jobs, to report the failure)."""
+
+    user_message = True
+
+    def __init__(self, report: ImportReport):
+        self.report = report
+        self.result = report.as_dict()
+        super().__init__(report.summary())
+
+
+# ---- 2. parse --------------------------------------------------------------------------------------------------
+
+
+def parse_sheet(sheet: Sheet, columns: tuple[Column, ...], issues: list[Issue]) -> list[RowIn]:
+    mapping, missing = match_headers(sheet.headers, columns)
+    for header in missing:
+        issues.append(Issue(sheet.source, 1, header, "", "缺少必填列"))
+    if missing:
+        return []
+    by_key = {c.key: c for c in mapping.values()}
+    year_position = next((p for p, c in mapping.items() if c.key == "year"), None)
+    parsed = []
+    for row_number, cells in sheet.rows:
+        values: dict[str, Any] = {}
+        raw: dict[str, str] = {}
+        year = None
+        if year_position is not None and year_position < len(cells):
+            try:
+                year = convert(by_key["year"], cells[year_position])
+            except CellError:
+                year = None
+        for position, column in mapping.items():
+            value = cells[position] if position < len(cells) else None
+            raw[column.key] = cell_text(value)
+            try:
+                values[column.key] = convert(column, value, year)
+            except CellError as exc:
+                issues.append(Issue(sheet.source, row_number, column.header, raw[column.key], str(exc)))
+        parsed.append(RowIn(sheet.source, row_number, values, raw, by_key))
+    return parsed
+
+
+# ---- 3./4. link and validate -----------------------------------------------------------------------------------
+
+
+def _issue(row: RowIn, key: str, message: str, issues: list[Issue]) -> None:
+    column = row.columns.get(key)
+    header = column.header if column else key
+    issues.append(Issue(row.sheet, row.row, header, row.raw.get(key, ""), message))
+
+
+def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _validate_ids(rows: list[RowIn], issues: list[Issue]) -> None:
+    """Each member's ID (checksum, birth date, sex) — the birth date is derived from it, never typed."""
+    today = dt.date.today()
+    for row in rows:
+        number = row.values.get("id_number")
+        if not number:
+            continue
+        try:
+            info = parse_id_number(number, today=today)
+        except IdNumberError as exc:
+            _issue(row, "id_number", str(exc), issues)
+            row.values["id_number"] = ""
+            continue
+        row.values["birth_date"] = info.birth_date
+        if info.is_disability_certificate:
+            row.values.setdefault("disability_category", info.disability_category)
+            row.values.setdefault("disability_grade", info.disability_grade)
+            if not row.values.get("id_type"):
+                row.values["id_type"] = "2"
+        elif not row.values.get("id_type"):
+            row.values["id_type"] = "1"
+        sex = row.values.get("sex")
+        if sex in ("1", "2") and sex != info.sex:
+            _issue(row, "sex", f"性别与证件号码不符（证件号码显示为{policy.label('sex', info.sex)}）", issues)
+
+
+def _resolve_regions(households: list[HouseholdIn], scope_prefix: str, issues: list[Issue]) -> None:
+    wanted: set[str] = set()
+    for h in households:
+        code = h.values.get("region_code") or ""
+        try:
+            code = region_codes.normalize_code(code) if code else ""
+        except region_codes.CodeError as exc:
+            _issue(h, "region_code", str(exc), issues)
+            code = ""
+        h.values["region_code"] = code
+        if code:
+            wanted.add(code)
+    known: dict[str, int] = {}
+    for chunk in _chunks(sorted(wanted)):
+        known.update(Region.objects.filter(code__in=chunk).values_list("code", "level"))
+    for h in households:
+        code = h.values["region_code"]
+        if not code:
+            continue
+        level = known.get(code)
+        if level is None:
+            _issue(h, "region_code", "行政区划代码不存在", issues)
+        elif level not in (region_codes.Level.VILLAGE, region_codes.Level.GROUP):
+            _issue(h, "region_code", "应填写村或村民小组的区划代码", issues)
+        elif not code.startswith(scope_prefix):
+            _issue(h, "region_code", "该村不在您的管辖范围内", issues)
+        else:
+            h.village_code = code[:12]
+            h.group_code = code if level == region_codes.Level.GROUP else None
+
+
+def _load_existing(households: list[HouseholdIn], members: list[RowIn]) -> tuple[dict, dict, dict]:
+    """Existing households (by number and by head ID) and active members (by ID), queried set-wise."""
+    numbers = sorted({h.values["household_number"] for h in households if h.values.get("household_number")})
+    numbers += sorted({m.values["household_number"] for m in members if m.values.get("household_number")})
+    fields = ["id", "household_number", "village_id", "group_id", "status", *HOUSEHOLD_FIELDS]
+    by_number: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(sorted(set(numbers))):
+        for row in Household.objects.filter(household_number__in=chunk).values(*fields):
+            by_number[row["household_number"]] = row
+    ids = {m.values["id_number"] for m in members if m.values.get("id_number")}
+    ids |= {h.values["head_id_number"] for h in households if h.values.get("head_id_number")}
+    member_fields = ["id", "household_id", "member_number", "relationship", "name", "birth_date", *MEMBER_FIELDS]
+    member_fields += ["disability_category", "disability_grade", "village_code", "status"]
+    by_id: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(sorted(ids)):
+        for row in Member.objects.filter(id_number__in=chunk, status=MemberStatus.ACTIVE).values(
+            *dict.fromkeys(member_fields)
+        ):
+            by_id[row["id_number"]] = row
+    # Households found through their head's ID, and any household a member currently belongs to.
+    household_ids = {m["household_id"] for m in by_id.values()}
+    known_ids = {row["id"] for row in by_number.values()}
+    missing = sorted(household_ids - known_ids)
+    by_pk = {row["id"]: row for row in by_number.values()}
+    for chunk in _chunks(missing):
+        for row in Household.objects.filter(pk__in=chunk).values(*fields):
+            by_pk[row["id"]] = row
+            by_number[row["household_number"]] = row
+    return by_number, by_pk, by_id
+
+
+def link_and_validate(
+    households: list[HouseholdIn], members: list[RowIn], scope_prefix: str, issues: list[Issue]
+) -> tuple[dict, dict]:
+    _validate_ids(members, issues)
+    _resolve_regions(households, scope_prefix, issues)
+    by_number, by_pk, by_id = _load_existing(households, members)
+
+    # Which existing household each household row is.
+    file_numbers: dict[str, HouseholdIn] = {}
+    file_heads: dict[str, HouseholdIn] = {}
+    for h in households:
+        number = h.values.get("household_number") or ""
+        head_id = h.values.get("head_id_number") or ""
+        if number:
+            if number in file_numbers:
+                _issue(h, "household_number", f"户编号重复（与第 {file_numbers[number].row} 行相同）", issues)
+                continue
+            file_numbers[number] = h
+            h.existing = by_number.get(number)
+        if head_id:
+            if head_id in file_heads:
+                _issue(h, "head_id_number", f"户主证件号码重复（与第 {file_heads[head_id].row} 行相同）", issues)
+                continue
+            file_heads[head_id] = h
+        if h.existing is None and head_id in by_id and by_id[head_id]["relationship"] == HEAD_RELATIONSHIP:
+            h.existing = by_pk.get(by_id[head_id]["household_id"])
+            if number and h.existing and h.existing["household_number"] != number:
+                _issue(h, "household_number", f"户主已在户 {h.existing['household_number']} 中，户编号不一致", issues)
+        if h.existing is not None:
+            h.number = h.existing["household_number"]
+            if not h.existing["village_id"].startswith(scope_prefix):
+                _issue(h, "region_code", "该户现属村不在您的管辖范围内", issues)
+        else:
+            h.number = number
+
+    # Member rows to their household rows; a member row may also update a household not in the file.
+    seen_ids: dict[str, RowIn] = {}
+    orphan_members: dict[int, list[RowIn]] = defaultdict(list)
+    for m in members:
+        number = m.values.get("household_number") or ""
+        head_id = m.values.get("head_id_number") or ""
+        id_number = m.values.get("id_number") or ""
+        if id_number:
+            if id_number in seen_ids:
+                _issue(
+                    m,
+                    "id_number",
+                    f"同一人在文件中出现两次（与{seen_ids[id_number].sheet} 第 {seen_ids[id_number].row} 行相同）",
+                    issues,
+                )
+                continue
+            seen_ids[id_number] = m
+        target = file_numbers.get(number) if number else None
+        if target is None and head_id:
+            target = file_heads.get(head_id)
+        if target is not None:
+            target.members.append(m)
+            continue
+        existing = by_number.get(number) if number else None
+        if existing is None and head_id in by_id:
+            existing = by_pk.get(by_id[head_id]["household_id"])
+        if existing is None:
+            _issue(m, "household_number" if number else "head_id_number", "找不到该成员所属的户", issues)
+        elif not existing["village_id"].startswith(scope_prefix):
+            _issue(m, "household_number", "该户不在您的管辖范围内", issues)
+        else:
+            orphan_members[existing["id"]].append(m)
+
+    # One active household per person: a member may only be active in the household the row puts them in.
+    for h in households:
+        own_pk = h.existing["id"] if h.existing else None
+        for m in h.members:
+            current = by_id.get(m.values.get("id_number") or "")
+            if current is not None and current["household_id"] != own_pk:
+                other = by_pk.get(current["household_id"], {}).get("household_number", "")
+                _issue(m, "id_number", f"此人已在户 {other}（{current['name']}）中在册，同一人只能在一个户中", issues)
+    for pk, rows in orphan_members.items():
+        for m in rows:
+            current = by_id.get(m.values.get("id_number") or "")
+            if current is not None and current["household_id"] != pk:
+                other = by_pk.get(current["household_id"], {}).get("household_number", "")
+                _issue(m, "id_number", f"此人已在户 {other}（{current['name']}）中在册，同一人只能在一个户中", issues)
+    return by_id, orphan_members
+
+
+def check_structure(
+    households: list[HouseholdIn], existing_members: dict[int, list[dict]], issues: list[Issue]
+) -> None:
+    """Exactly one 户主, 家庭人口数 = active members after the import, head ID and name agree with the head row."""
+    for h in households:
+        in_file = {m.values.get("id_number") for m in h.members}
+        kept = [e for e in existing_members.get(h.existing["id"], [])] if h.existing else []
+        kept = [e for e in kept if e["id_number"] not in in_file]
+        relationships = [m.values.get("relationship") for m in h.members] + [e["relationship"] for e in kept]
+        heads = [m for m in h.members if m.values.get("relationship") == HEAD_RELATIONSHIP]
+        head_count = relationships.count(HEAD_RELATIONSHIP)
+        if head_count == 0:
+            _issue(h, "head_name", "该户没有户主（成员表中与户主关系为“户主”的成员）", issues)
+        elif head_count > 1:
+            _issue(h, "head_name", f"该户有 {head_count} 名户主，只能有一名", issues)
+        size = h.values.get("household_size")
+        actual = len(h.members) + len(kept)
+        if size is not None and size != actual:
+            _issue(h, "household_size", f"家庭人口数为 {size}，但成员为 {actual} 人", issues)
+        if len(heads) == 1:
+            head = heads[0]
+            head_id = h.values.get("head_id_number")
+            if head_id and head.values.get("id_number") and head_id != head.values["id_number"]:
+                _issue(h, "head_id_number", "户主证件号码与成员表中户主的证件号码不一致", issues)
+            if h.values.get("head_name") and head.values.get("name") and h.values["head_name"] != head.values["name"]:
+                _issue(h, "head_name", f"户主姓名与成员表中户主姓名“{head.values['name']}”不一致", issues)
+
+
+def check_member_only_updates(
+    orphans: dict[int, list[RowIn]], existing_members: dict[int, list[dict]], issues: list[Issue]
+) -> None:
+    """Member rows for households not in the household sheet must not leave them with two 户主."""
+    for pk, rows in orphans.items():
+        in_file = {m.values.get("id_number") for m in rows}
+        kept = [e for e in existing_members.get(pk, []) if e["id_number"] not in in_file]
+        heads = [m for m in rows if m.values.get("relationship") == HEAD_RELATIONSHIP]
+        heads_kept = sum(1 for e in kept if e["relationship"] == HEAD_RELATIONSHIP)
+        if heads and len(heads) + heads_kept > 1:
+            _issue(heads[0], "relationship", "该户已有户主，一户只能有一名户主", issues)
+
+
+def _existing_members(household_pks: list[int]) -> dict[int, list[dict]]:
+    fields = [
+        "id",
+        "household_id",
+        "member_number",
+        "name",
+        "relationship",
+        "birth_date",
+        "disability_category",
+        "disability_grade",
+        "village_code",
+        "status",
+    ]
+    result: dict[int, list[dict]] = defaultdict(list)
+    for chunk in _chunks(household_pks):
+        for row in Member.objects.filter(household_id__in=chunk, status=MemberStatus.ACTIVE).values(
+            *dict.fromkeys(fields + MEMBER_FIELDS)
+        ):
+            result[row["household_id"]].append(row)
+    return result
+
+
+def _existing_years(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], dict]:
+    by_household: dict[int, set[int]] = defaultdict(set)
+    for pk, year in pairs:
+        by_household[pk].add(year)
+    fields = ["id", "household_id", "year", *YEAR_FIELDS, *DERIVED_YEAR_FIELDS]
+    result = {}
+    for chunk in _chunks(sorted(by_household)):
+        for row in HouseholdYear.objects.filter(household_id__in=chunk).values(*fields):
+            if row["year"] in by_household[row["household_id"]]:
+                result[(row["household_id"], row["year"])] = row
+    return result
+
+
+# ---- 5. plan ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    create_households: list[Household] = field(default_factory=list)
+    update_households: list[tuple[Household, dict]] = field(default_factory=list)
+    create_members: list[tuple[Member, HouseholdIn | None]] = field(default_factory=list)
+    update_members: list[tuple[Member, dict]] = field(default_factory=list)
+    create_years: list[tuple[HouseholdYear, HouseholdIn]] = field(default_factory=list)
+    update_years: list[tuple[HouseholdYear, dict]] = field(default_factory=list)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, Decimal) or isinstance(b, Decimal):
+        a = Decimal("0") if a in (None, "") and isinstance(b, Decimal) and b == 0 else a
+        b = Decimal("0") if b in (None, "") and isinstance(a, Decimal) and a == 0 else b
+        return a is not None and b is not None and Decimal(a) == Decimal(b)
+    return (a if a is not None else "") == (b if b is not None else "")
+
+
+def _changes(current: dict[str, Any], wanted: dict[str, Any], fields: list[str]) -> dict[str, list[Any]]:
+    return {
+        f: [to_audit_value(current.get(f)), to_audit_value(wanted[f])]
+        for f in fields
+        if f in wanted and not _same(current.get(f), wanted[f])
+    }
+
+
+def _year_values(h: HouseholdIn, members: int) -> dict[str, Any]:
+    values = {f: h.values[f] for f in YEAR_FIELDS if f in h.values}
+    for money in (
+        "wage_income",
+        "business_income",
+        "property_income",
+        "transfer_income",
+        "claims_income",
+        "production_expense",
+        "compliant_out_of_pocket",
+    ):
+        if values.get(money) is None:
+            values[money] = Decimal("0.00")
+    spec = policy.formula_for(h.values["year"], h.village_code)
+    result = compute_income(values, members, spec)
+    values["member_count"] = members
+    values["total_income"] = result.total_income
+    values["net_income"] = result.net_income
+    values["per_capita_net_income"] = result.per_capita_net_income
+    return values
+
+
+def _member_values(m: RowIn) -> dict[str, Any]:
+    values = {f: m.values[f] for f in MEMBER_FIELDS if f in m.values}
+    values["birth_date"] = m.values.get("birth_date")
+    for extra in ("disability_category", "disability_grade"):
+        if extra in m.values:
+            values[extra] = m.values[extra]
+    for flag in ("receives_medical_assistance", "is_active_military", "is_dibao", "is_tekun"):
+        if values.get(flag) is None and flag in values:
+            values[flag] = False
+    if not values.get("ethnicity"):
+        values.pop("ethnicity", None)
+    if not values.get("health"):
+        values.pop("health", None)
+    return values
+
+
+def _household_values(h: HouseholdIn) -> dict[str, Any]:
+    values = {f: h.values[f] for f in HOUSEHOLD_FIELDS if f in h.values and f != "household_number"}
+    for flag in (
+        "is_military_family",
+        "is_only_child",
+        "is_two_daughters",
+        "is_monitored",
+        "in_mutual_fund",
+        "in_cooperative",
+        "is_relocated",
+        "is_whole_household_no_labour",
+    ):
+        if flag in values and values[flag] is None:
+            values[flag] = False
+    return values
+
+
+def make_plan(
+    households: list[HouseholdIn], orphan_members: dict[int, list[RowIn]], existing_members: dict[int, list[dict]]
+) -> tuple[Plan, ImportReport]:
+    plan = Plan()
+    report = ImportReport()
+    pairs = [(h.existing["id"], h.values["year"]) for h in households if h.existing and h.values.get("year")]
+    existing_years = _existing_years(pairs)
+    members_by_id = {row["id_number"]: row for rows in existing_members.values() for row in rows}
+    next_numbers = _NumberAllocator()
+
+    for h in households:
+        wanted = _household_values(h)
+        if h.existing is None:
+            household = Household(village_id=h.village_code, group_id=h.group_code, **wanted)
+            household.household_number = h.number or next_numbers.household(h.village_code)
+            h.number = household.household_number
+            plan.create_households.append(household)
+            report.households.created += 1
+        else:
+            location = {"village_id": h.village_code, "group_id": h.group_code}
+            changes = _changes(h.existing, {**wanted, **location}, [*wanted, "village_id", "group_id"])
+            if changes:
+                # Start from the stored row so fields absent from the sheet keep their values.
+                household = Household(**{**h.existing, **wanted, **location})
+                plan.update_households.append((household, changes))
+                report.households.updated += 1
+            else:
+                report.households.unchanged += 1
+        for m in h.members:
+            _plan_member(m, h, members_by_id, plan, report, next_numbers)
+        if h.values.get("year"):
+            size = h.values.get("household_size") or len(h.members)
+            values = _year_values(h, size)
+            current = existing_years.get((h.existing["id"], h.values["year"])) if h.existing else None
+            if current is None:
+                plan.create_years.append(
+                    (HouseholdYear(year=h.values["year"], village_code=h.village_code, **values), h)
+                )
+                report.years.created += 1
+            else:
+                changes = _changes(current, values, [*values])
+                if changes:
+                    record = HouseholdYear(**{**current, **values, "village_code": h.village_code})
+                    plan.update_years.append((record, changes))
+                    report.years.updated += 1
+                else:
+                    report.years.unchanged += 1
+    for pk, rows in orphan_members.items():
+        for m in rows:
+            _plan_member(m, None, members_by_id, plan, report, next_numbers, household_pk=pk)
+    return plan, report
+
+
+def _plan_member(
+    m: RowIn,
+    h: HouseholdIn | None,
+    members_by_id: dict[str, dict],
+    plan: Plan,
+    report: ImportReport,
+    numbers: _NumberAllocator,
+    household_pk: int | None = None,
+) -> None:
+    values = _member_values(m)
+    current = members_by_id.get(m.values.get("id_number") or "")
+    if current is None:
+        member = Member(
+            status=MemberStatus.ACTIVE,
+            addition_reason="1" if h and h.existing is None else "9",
+            addition_date=dt.date.today(),
+            **values,
+        )
+        member.member_number = m.values.get("member_number") or ""
+        if household_pk is not None:
+            member.household_id = household_pk
+        plan.create_members.append((member, h))
+        report.members.created += 1
+        return
+    changes = _changes(current, values, [*values])
+    if changes:
+        member = Member(**{**current, **values, "status": MemberStatus.ACTIVE})
+        plan.update_members.append((member, changes))
+        report.members.updated += 1
+    else:
+        report.members.unchanged += 1
+
+
+class _NumberAllocator:
+    """New 户编号 = village code + 4-digit sequence; new 人编号 = 户编号 + 2-digit sequence."""
+
+    def __init__(self) -> None:
+        self._next_household: dict[str, int] = {}
+        self._next_member: dict[str, int] = {}
+
+    def household(self, village: str) -> str:
+        if village not in self._next_household:
+            last = Household.objects.filter(household_number__startswith=village).aggregate(m=Max("household_number"))[
+                "m"
+            ]
+            self._next_household[village] = int(last[12:16]) + 1 if last and last[12:16].isdigit() else 1
+        seq = self._next_household[village]
+        self._next_household[village] = seq + 1
+        return f"{village}{seq:04d}"
+
+    def member(self, household_number: str, existing_max: str | None = None) -> str:
+        if household_number not in self._next_member:
+            self._next_member[household_number] = (
+                int(existing_max[-2:]) + 1 if existing_max and existing_max[-2:].isdigit() else 1
+            )
+        seq = self._next_member[household_number]
+        self._next_member[household_number] = seq + 1
+        return f"{household_number}{seq:02d}"
+
+
+# ---- 6. write --------------------------------------------------------------------------------------------------
+
+
+def _audit_row(action: str, object_type: str, pk: Any, repr_: str, region: str, changes: dict) -> dict[str, Any]:
+    return {
+        "action": action,
+        "object_type": object_type,
+        "object_id": pk,
+        "object_repr": repr_,
+        "region_code": region,
+        "changes": changes,
+    }
+
+
+def write_plan(plan: Plan, progress: Progress | None = None) -> None:
+    """Apply the plan inside the caller's transaction, with one audit entry per created or changed record."""
+    audit: list[dict[str, Any]] = []
+    done = 0
+    total = (
+        len(plan.create_households)
+        + len(plan.update_households)
+        + len(plan.create_members)
+        + len(plan.update_members)
+        + len(plan.create_years)
+        + len(plan.update_years)
+    )
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done, total, "写入数据库")
+
+    for chunk in _chunks(plan.create_households):
+        Household.objects.bulk_create(chunk)
+        tick(len(chunk))
+    if connection.features.can_return_rows_from_bulk_insert is False:  # pragma: no cover - all supported DBs can
+        raise RuntimeError("database cannot return ids from bulk insert")
+    hh_type = Household.audit_object_type()
+    for household in plan.create_households:
+        state = {
+            f: to_audit_value(getattr(household, f))
+            for f in ["household_number", "village_id", "group_id", *HOUSEHOLD_FIELDS]
+        }
+        audit.append(
+            _audit_row(
+                Action.CREATE,
+                hh_type,
+                household.pk,
+                household.household_number,
+                household.group_id or household.village_id,
+                diff_states(None, {k: v for k, v in state.items() if v not in (None, "", False)}),
+            )
+        )
+    if plan.update_households:
+        fields = ["village_id", "group_id", *[f for f in HOUSEHOLD_FIELDS if f != "household_number"]]
+        for chunk in _chunks(plan.update_households):
+            Household.objects.bulk_update([h for h, _c in chunk], fields)
+            tick(len(chunk))
+        for household, changes in plan.update_households:
+            audit.append(
+                _audit_row(
+                    Action.UPDATE,
+                    hh_type,
+                    household.pk,
+                    household.household_number,
+                    household.group_id or household.village_id,
+                    changes,
+                )
+            )
+
+    # Members: attach new ones to their (possibly just created) households and number them.
+    max_numbers = _max_member_numbers({m.household_id for m, h in plan.create_members if h is None or h.existing})
+    allocator = _NumberAllocator()
+    number_of: dict[int, str] = {}
+    for member, h in plan.create_members:
+        if h is not None:
+            household_pk = h.existing["id"] if h.existing else _created_pk(plan, h)
+            member.household_id = household_pk
+            number_of[household_pk] = h.number
+        member.village_code = h.village_code if h is not None else ""
+    missing_numbers = {m.household_id for m, _h in plan.create_members if m.household_id not in number_of}
+    for chunk in _chunks(sorted(missing_numbers)):
+        number_of.update(Household.objects.filter(pk__in=chunk).values_list("id", "household_number"))
+    villages = {}
+    for chunk in _chunks(sorted({m.household_id for m, h in plan.create_members if h is None})):
+        villages.update(Household.objects.filter(pk__in=chunk).values_list("id", "village_id"))
+    for member, _h in plan.create_members:
+        if not member.village_code:
+            member.village_code = villages[member.household_id]
+        if not member.member_number:
+            number = number_of[member.household_id]
+            member.member_number = allocator.member(number, max_numbers.get(member.household_id))
+    for chunk in _chunks([m for m, _h in plan.create_members]):
+        Member.objects.bulk_create(chunk)
+        tick(len(chunk))
+    m_type = Member.audit_object_type()
+    for member, _h in plan.create_members:
+        state = {
+            f: to_audit_value(getattr(member, f))
+            for f in ["member_number", "household_id", *MEMBER_FIELDS, "birth_date"]
+        }
+        audit.append(
+            _audit_row(
+                Action.CREATE,
+                m_type,
+                member.pk,
+                member.name,
+                member.village_code,
+                diff_states(None, {k: v for k, v in state.items() if v not in (None, "")}),
+            )
+        )
+    if plan.update_members:
+        fields = sorted({f for _m, changes in plan.update_members for f in changes})
+        villages = {}
+        for chunk in _chunks(sorted({m.household_id for m, _c in plan.update_members})):
+            villages.update(Household.objects.filter(pk__in=chunk).values_list("id", "village_id"))
+        for member, _c in plan.update_members:
+            member.village_code = villages[member.household_id]
+        for chunk in _chunks(plan.update_members):
+            Member.objects.bulk_update([m for m, _c in chunk], [*fields, "village_code"])
+            tick(len(chunk))
+        for member, changes in plan.update_members:
+            audit.append(_audit_row(Action.UPDATE, m_type, member.pk, member.name, member.village_code, changes))
+
+    for record, h in plan.create_years:
+        record.household_id = h.existing["id"] if h.existing else _created_pk(plan, h)
+    for chunk in _chunks([r for r, _h in plan.create_years]):
+        HouseholdYear.objects.bulk_create(chunk)
+        tick(len(chunk))
+    y_type = HouseholdYear.audit_object_type()
+    for record, _h in plan.create_years:
+        state = {
+            f: to_audit_value(getattr(record, f)) for f in ["household_id", "year", *YEAR_FIELDS, *DERIVED_YEAR_FIELDS]
+        }
+        audit.append(
+            _audit_row(
+                Action.CREATE,
+                y_type,
+                record.pk,
+                f"{record.household_id} {record.year}年",
+                record.village_code,
+                diff_states(None, state),
+            )
+        )
+    if plan.update_years:
+        fields = sorted({f for _r, changes in plan.update_years for f in changes})
+        for chunk in _chunks(plan.update_years):
+            HouseholdYear.objects.bulk_update([r for r, _c in chunk], fields)
+            tick(len(chunk))
+        for record, changes in plan.update_years:
+            audit.append(
+                _audit_row(
+                    Action.UPDATE,
+                    y_type,
+                    record.pk,
+                    f"{record.household_id} {record.year}年",
+                    record.village_code,
+                    changes,
+                )
+            )
+    for chunk in _chunks(audit, 10000):
+        append_entries(chunk)
+
+
+def _created_pk(plan: Plan, h: HouseholdIn) -> int:
+    cache = getattr(plan, "_created_by_number", None)
+    if cache is None:
+        cache = {household.household_number: household.pk for household in plan.create_households}
+        plan._created_by_number = cache  # type: ignore[attr-defined]
+    return cache[h.number]
+
+
+def _max_member_numbers(household_pks: set[int]) -> dict[int, str]:
+    result: dict[int, str] = {}
+    for chunk in _chunks(sorted(pk for pk in household_pks if pk)):
+        rows = Member.objects.filter(household_id__in=chunk).values("household_id").annotate(m=Max("member_number"))
+        result.update({row["household_id"]: row["m"] for row in rows})
+    return result
+
+
+# ---- the whole run ---------------------------------------------------------------------------------------------
+
+
+def run_import(
+    files: list[tuple[str, bytes]],
+    *,
+    scope_prefix: str,
+    commit: bool,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Read, check and (when ``commit`` and there is no issue) write. Returns the report either way."""
+    issues: list[Issue] = []
+    sheets = read_files(files)
+    if progress:
+        progress(0, None, "读取文件")
+    household_rows: list[HouseholdIn] = []
+    member_rows: list[RowIn] = []
+    for sheet in sheets:
+        if sheet.role == HOUSEHOLD_SHEET:
+            for row in parse_sheet(sheet, HOUSEHOLD_COLUMNS, issues):
+                household_rows.append(HouseholdIn(row.sheet, row.row, row.values, row.raw, row.columns))
+        else:
+            member_rows += parse_sheet(sheet, MEMBER_COLUMNS, issues)
+        if progress:
+            progress(len(household_rows) + len(member_rows), None, "检查数据")
+    total_rows = len(household_rows) + len(member_rows)
+    if progress:
+        progress(total_rows // 3, total_rows, "核对已有数据")
+    _by_id, orphan_members = link_and_validate(household_rows, member_rows, scope_prefix, issues)
+    existing_pks = [h.existing["id"] for h in household_rows if h.existing] + list(orphan_members)
+    existing_members = _existing_members(existing_pks)
+    check_structure(household_rows, existing_members, issues)
+    check_member_only_updates(orphan_members, existing_members, issues)
+    if progress:
+        progress(total_rows // 2, total_rows, "数据质量检查")
+    issues += quality_issues(household_rows)
+    plan, report = make_plan(household_rows, orphan_members, existing_members)
+    report.rows = total_rows
+    report.issues = sorted(issues, key=lambda i: (i.sheet, i.row or 0))
+    if not commit or report.issues:
+        return report
+    with transaction.atomic():
+        write_plan(
+            plan,
+            lambda done, total, message="": (
+                progress
+                and progress(
+                    total_rows // 2 + done * (total_rows - total_rows // 2) // max(total, 1), total_rows, message
+                )
+            ),
+        )
+    report.committed = True
+    if progress:
+        progress(total_rows, total_rows, "完成")
+    return report
+
+
+def quality_issues(households: list[HouseholdIn]) -> list[Issue]:
+    """The same data-quality rules the forms apply, on the imported rows (error level blocks the import)."""
+    try:
+        from jingzhun.exchange.quality_bridge import issues_for
+    except ImportError:  # pragma: no cover - bridge lands with the rule catalogue
+        return []
+    return issues_for(households)

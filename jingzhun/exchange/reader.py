@@ -1,0 +1,99 @@
+"""Reading import files: XLSX sheets (python-calamine, fast and streaming-friendly) and CSV in UTF-8 or GBK."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from jingzhun.core.tabular import TableError, decode_bytes
+from jingzhun.exchange.layout import (
+    HOUSEHOLD_COLUMNS,
+    HOUSEHOLD_SHEET,
+    MEMBER_COLUMNS,
+    MEMBER_SHEET,
+    header_index,
+    normalise_header,
+)
+
+
+@dataclass
+class Sheet:
+    """One sheet of input: its role (户信息 or 成员信息), the file it came from, headers and data rows."""
+
+    role: str
+    source: str
+    headers: list[Any]
+    rows: list[tuple[int, list[Any]]]  # (row number as the user sees it, cells)
+
+
+def _role_from_headers(headers: list[Any]) -> str | None:
+    normalised = {normalise_header(h) for h in headers}
+    hh = len(normalised & set(header_index(HOUSEHOLD_COLUMNS)))
+    mm = len(normalised & set(header_index(MEMBER_COLUMNS)))
+    if max(hh, mm) < 3:
+        return None
+    # Both sheets share 户编号/户主证件号码/联系电话; the member sheet alone has 姓名 and 与户主关系.
+    if "与户主关系" in normalised or "姓名" in normalised:
+        return MEMBER_SHEET
+    return HOUSEHOLD_SHEET
+
+
+def _data_rows(raw: Iterator[list[Any]] | list[list[Any]]) -> tuple[list[Any], list[tuple[int, list[Any]]]]:
+    iterator = iter(raw)
+    headers: list[Any] = []
+    row_number = 0
+    for cells in iterator:
+        row_number += 1
+        if any(c not in (None, "") for c in cells):
+            headers = list(cells)
+            break
+    rows = []
+    for cells in iterator:
+        row_number += 1
+        if any(c not in (None, "") for c in cells):
+            rows.append((row_number, list(cells)))
+    return headers, rows
+
+
+def read_xlsx(data: bytes, source: str) -> list[Sheet]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine raises its own types for corrupt or encrypted files
+        raise TableError(f"{source}：无法读取 Excel 文件（{exc}）") from exc
+    sheets = []
+    for name in workbook.sheet_names:
+        headers, rows = _data_rows(workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
+        role = name if name in (HOUSEHOLD_SHEET, MEMBER_SHEET) else _role_from_headers(headers)
+        if role is not None:
+            sheets.append(Sheet(role=role, source=f"{source}·{name}", headers=headers, rows=rows))
+    return sheets
+
+
+def read_csv(data: bytes, source: str) -> list[Sheet]:
+    text, _encoding = decode_bytes(data)
+    headers, rows = _data_rows(csv.reader(io.StringIO(text, newline="")))
+    role = _role_from_headers(headers)
+    if role is None:
+        raise TableError(f"{source}：无法识别表头，请使用导入模板（户信息或成员信息）")
+    return [Sheet(role=role, source=source, headers=headers, rows=rows)]
+
+
+def read_files(files: list[tuple[str, bytes]]) -> list[Sheet]:
+    """All household and member sheets found in the uploaded files (one workbook, or one or two CSVs)."""
+    sheets: list[Sheet] = []
+    for name, data in files:
+        lower = name.lower()
+        if lower.endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
+            sheets += read_xlsx(data, name)
+        elif lower.endswith(".xls"):
+            raise TableError(f"{name}：不支持旧版 .xls 文件，请另存为 .xlsx 或 CSV")
+        else:
+            sheets += read_csv(data, name)
+    if not sheets:
+        raise TableError("文件中没有找到“户信息”或“成员信息”工作表")
+    return sheets
