@@ -1,0 +1,172 @@
+"""Exports in the template layout (so an export imports back as "no change"), streamed in chunks.
+
+Rows are produced from ``queryset.iterator()`` a chunk of households at a time, with that chunk's heads,
+member counts and yearly records fetched in bulk: memory stays flat whatever the size of the export.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.db.models import Count, QuerySet
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font, PatternFill
+
+from jingzhun.exchange.layout import (
+    HOUSEHOLD_COLUMNS,
+    HOUSEHOLD_SHEET,
+    MEMBER_COLUMNS,
+    MEMBER_SHEET,
+    Column,
+    export_value,
+)
+from jingzhun.registry.models import HEAD_RELATIONSHIP, Household, HouseholdYear, Member, MemberStatus
+
+CHUNK = 2000
+HEADER_FILL = PatternFill("solid", fgColor="F3D6D6")
+
+
+def _chunked(iterator: Iterator[Any], size: int = CHUNK) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in iterator:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def household_rows(households: QuerySet[Household], year: int) -> Iterator[list[Any]]:
+    """One row per household in HOUSEHOLD_COLUMNS order, with ``year``'s record."""
+    for chunk in _chunked(households.order_by("household_number").iterator(chunk_size=CHUNK)):
+        pks = [h.pk for h in chunk]
+        heads = {
+            m["household_id"]: m
+            for m in Member.objects.filter(
+                household_id__in=pks, relationship=HEAD_RELATIONSHIP, status=MemberStatus.ACTIVE
+            ).values("household_id", "name", "id_number")
+        }
+        sizes = dict(
+            Member.objects.filter(household_id__in=pks, status=MemberStatus.ACTIVE)
+            .values("household_id")
+            .annotate(n=Count("id"))
+            .values_list("household_id", "n")
+        )
+        years = {r.household_id: r for r in HouseholdYear.objects.filter(household_id__in=pks, year=year)}
+        for h in chunk:
+            head = heads.get(h.pk, {})
+            record = years.get(h.pk)
+            row = []
+            for column in HOUSEHOLD_COLUMNS:
+                row.append(export_value(column, _household_value(column, h, head, sizes.get(h.pk, 0), record)))
+            yield row
+
+
+def _household_value(column: Column, h: Household, head: dict, size: int, record: HouseholdYear | None) -> Any:
+    key = column.key
+    if key == "region_code":
+        return h.group_id or h.village_id
+    if key == "head_name":
+        return head.get("name", "")
+    if key == "head_id_number":
+        return head.get("id_number", "")
+    if key == "household_size":
+        return size
+    if column.target == "year":
+        return getattr(record, key) if record is not None else ""
+    return getattr(h, key)
+
+
+def member_rows(members: QuerySet[Member]) -> Iterator[list[Any]]:
+    """One row per active member in MEMBER_COLUMNS order, with the household's number and head ID."""
+    queryset = (
+        members.filter(status=MemberStatus.ACTIVE)
+        .select_related("household")
+        .order_by("household__household_number", "member_number")
+    )
+    for chunk in _chunked(queryset.iterator(chunk_size=CHUNK)):
+        heads = dict(
+            Member.objects.filter(
+                household_id__in={m.household_id for m in chunk},
+                relationship=HEAD_RELATIONSHIP,
+                status=MemberStatus.ACTIVE,
+            ).values_list("household_id", "id_number")
+        )
+        for m in chunk:
+            row = []
+            for column in MEMBER_COLUMNS:
+                if column.key == "household_number":
+                    value = m.household.household_number
+                elif column.key == "head_id_number":
+                    value = heads.get(m.household_id, "")
+                else:
+                    value = getattr(m, column.key)
+                row.append(export_value(column, value))
+            yield row
+
+
+def members_of(households: QuerySet[Household]) -> QuerySet[Member]:
+    """The members of a filtered household list (the filter's own subquery, not a list of ids)."""
+    return Member.objects.filter(household__in=households.values("pk"))
+
+
+def write_xlsx(households: QuerySet[Household], year: int, *, members: QuerySet[Member] | None = None) -> str:
+    """Write both sheets to a temporary file (write-only mode keeps memory flat) and return its path."""
+    wb = Workbook(write_only=True)
+    _sheet(wb, HOUSEHOLD_SHEET, HOUSEHOLD_COLUMNS, household_rows(households, year))
+    _sheet(wb, MEMBER_SHEET, MEMBER_COLUMNS, member_rows(members if members is not None else members_of(households)))
+    fd, path = tempfile.mkstemp(prefix="jingzhun-export-", suffix=".xlsx")
+    os.close(fd)
+    wb.save(path)
+    return path
+
+
+def _sheet(wb: Workbook, title: str, columns: tuple[Column, ...], rows: Iterable[list[Any]]) -> None:
+    ws = wb.create_sheet(title)
+    ws.freeze_panes = "A2"
+    header = []
+    for column in columns:
+        cell = WriteOnlyCell(ws, value=column.header)
+        cell.fill = HEADER_FILL
+        if column.required:
+            cell.font = Font(bold=True, color="B71C1C")
+        header.append(cell)
+    ws.append(header)
+    for row in rows:
+        ws.append(row)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(columns: tuple[Column, ...], rows: Iterable[list[Any]]) -> Iterator[str]:
+    """CSV text for a StreamingHttpResponse, UTF-8 with BOM so Excel opens it with the right encoding."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow([c.header for c in columns])
+    for row in rows:
+        yield writer.writerow(row)
+
+
+def households_csv(households: QuerySet[Household], year: int) -> Iterator[str]:
+    return csv_lines(HOUSEHOLD_COLUMNS, household_rows(households, year))
+
+
+def members_csv(members: QuerySet[Member]) -> Iterator[str]:
+    return csv_lines(MEMBER_COLUMNS, member_rows(members))
+
+
+def rows_to_csv_bytes(columns: tuple[Column, ...], rows: Iterable[list[Any]], encoding: str = "utf-8-sig") -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([c.header for c in columns])
+    writer.writerows(rows)
+    return buffer.getvalue().encode(encoding)
