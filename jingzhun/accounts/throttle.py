@@ -8,6 +8,7 @@ failures have aged out of the window.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import math
 
 from django.conf import settings
@@ -58,7 +59,7 @@ def lock_remaining(username: str, remote_addr: str | None) -> dt.timedelta | Non
         end = _lock_ends(username_limit(), now, reset_on_success=True, username=username)
         if end is not None:
             ends.append(end)
-    if remote_addr:
+    if remote_addr and not _is_local_proxy(remote_addr):
         # Not reset by a success: otherwise one valid account would let an address try passwords on
         # every other account without ever being locked.
         end = _lock_ends(address_limit(), now, reset_on_success=False, remote_addr=remote_addr)
@@ -67,6 +68,17 @@ def lock_remaining(username: str, remote_addr: str | None) -> dt.timedelta | Non
     if not ends:
         return None
     return max(max(ends) - now, dt.timedelta(0))
+
+
+def _is_local_proxy(remote_addr: str) -> bool:
+    """Behind a reverse proxy on the same machine every request comes from loopback; locking that
+    address would lock everyone out after a few typos anywhere. The per-username lock still applies."""
+    if not getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        return False
+    try:
+        return ipaddress.ip_address(remote_addr).is_loopback
+    except ValueError:
+        return False
 
 
 def is_locked(username: str, remote_addr: str | None) -> bool:

@@ -48,6 +48,15 @@ def test_interactive_prompt(tree, monkeypatch):
     assert User.objects.get(username="root").check_password(PASSWORD)
 
 
+def test_bare_command_prompts_for_everything(tree, monkeypatch):
+    lines = iter(["root", "431102"])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(lines))
+    monkeypatch.setattr(create_admin.getpass, "getpass", lambda prompt="": PASSWORD)
+    run()
+    user = User.objects.get(username="root")
+    assert (user.role, user.scope_region_id) == (Role.SYSTEM_ADMIN, tree.county)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

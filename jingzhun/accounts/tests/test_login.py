@@ -145,6 +145,16 @@ def test_per_address_lock(client, make_user, tree):
     assert logged_in(client)
 
 
+def test_a_local_reverse_proxy_address_is_not_locked(client, make_user, tree, settings):
+    # Behind nginx on the same host every request has REMOTE_ADDR 127.0.0.1: that is not one client.
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    own = make_user(Role.VILLAGE, tree.village_a1, username="own")
+    for i in range(settings.LOGIN_MAX_FAILURES * 4):
+        post_login(client, f"typo{i % 10}", WRONG, addr="127.0.0.1")
+    post_login(client, own.username, TEST_PASSWORD, addr="127.0.0.1")
+    assert logged_in(client)
+
+
 def test_address_count_is_not_reset_by_someone_elses_success(client, make_user, tree):
     own = make_user(Role.VILLAGE, tree.village_a1, username="own")
     address_limit = settings.LOGIN_MAX_FAILURES * 4

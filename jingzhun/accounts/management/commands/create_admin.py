@@ -35,8 +35,8 @@ class Command(BaseCommand):
     stealth_options = ("stdin",)
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--username", required=True, help="登录用户名")
-        scope = parser.add_mutually_exclusive_group(required=True)
+        parser.add_argument("--username", help="登录用户名（不给则提示输入）")
+        scope = parser.add_mutually_exclusive_group()
         scope.add_argument("--scope", help="管辖区划代码，如 431102 或 431102000000（须已导入行政区划）")
         scope.add_argument("--all-regions", action="store_true", help="不限区划（管辖全部区划）")
         parser.add_argument("--full-name", default="", help="姓名")
@@ -46,12 +46,18 @@ class Command(BaseCommand):
         parser.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（一行）")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        username = options["username"].strip()
+        interactive = options["interactive"] and not options["password_stdin"]
+        username = (options["username"] or (input("用户名：") if interactive else "")).strip()
         if not username:
-            raise CommandError("用户名不能为空")
+            raise CommandError("用户名不能为空（--username）")
         if User.objects.filter(username__iexact=username).exists():
             raise CommandError(f"用户名“{username}”已存在")
-        region = None if options["all_regions"] else self._region(options["scope"])
+        scope = options["scope"]
+        if scope is None and not options["all_regions"]:
+            if not interactive:
+                raise CommandError("须给出 --scope 区划代码，或 --all-regions 表示不限区划")
+            scope = input("管辖区划代码（如 431102；留空表示全部区划）：").strip()
+        region = self._region(scope) if scope else None
         try:
             phone = clean_phone(options["phone"])
         except ValidationError as exc:
