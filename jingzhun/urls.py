@@ -10,6 +10,7 @@ urlpatterns = [
     path("registry/", include("jingzhun.registry.urls")),
     path("policy/", include("jingzhun.policy.urls")),
     path("jobs/", include("jingzhun.jobs.urls")),
+    path("exchange/", include("jingzhun.exchange.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
 ]

@@ -1,0 +1,172 @@
+"""Excel 导入导出 pages: template download, upload with a background dry run, confirmation, exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from jingzhun.exchange import export, storage
+from jingzhun.exchange.errorbook import marked_workbook
+from jingzhun.exchange.forms import ImportUploadForm
+from jingzhun.exchange.template import build_template
+from jingzhun.jobs import progress as job_progress
+from jingzhun.jobs.models import Job, JobStatus
+from jingzhun.jobs.runner import enqueue
+from jingzhun.registry.filters import HouseholdFilterForm, HouseholdQuery
+from jingzhun.registry.models import Household
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _require_writer(request: HttpRequest) -> None:
+    if not request.user.can_write or request.user.scope_prefix is None:
+        raise PermissionDenied("当前角色不能导入数据")
+
+
+def _import_job(request: HttpRequest, job_id: str) -> Job:
+    jobs = Job.objects.visible_to(request.user).filter(kind="import_households")
+    if not request.user.can_read_audit:
+        jobs = jobs.filter(created_by=request.user)
+    try:
+        return jobs.get(pk=job_id)
+    except (Job.DoesNotExist, ValueError) as exc:
+        raise Http404 from exc
+
+
+def index(request: HttpRequest) -> HttpResponse:
+    recent = Job.objects.visible_to(request.user).filter(kind="import_households", created_by=request.user)[:20]
+    return render(
+        request,
+        "exchange/index.html",
+        {"form": ImportUploadForm(), "recent": recent, "can_import": request.user.can_write, "active_nav": "exchange"},
+    )
+
+
+def template_download(request: HttpRequest) -> HttpResponse:
+    year = int(request.GET.get("year") or dt.date.today().year)
+    response = HttpResponse(build_template(year), content_type=XLSX)
+    response["Content-Disposition"] = _attachment(f"建档立卡户信息导入模板_{year}.xlsx")
+    return response
+
+
+@require_POST
+def upload(request: HttpRequest) -> HttpResponse:
+    _require_writer(request)
+    form = ImportUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        recent = Job.objects.filter(kind="import_households", created_by=request.user)[:20]
+        return render(request, "exchange/index.html", {"form": form, "recent": recent, "can_import": True})
+    files = storage.store([(f.name, f.read()) for f in form.cleaned_data["files"]])
+    names = "、".join(f["name"] for f in files)
+    job = enqueue(
+        "import_households",
+        f"导入预检：{names}",
+        user=request.user,
+        region_code=request.user.scope_region_id or "",
+        files=files,
+        scope_prefix=request.user.scope_prefix,
+        commit=False,
+    )
+    return redirect("exchange:import_detail", job_id=job.pk)
+
+
+def import_detail(request: HttpRequest, job_id: str) -> HttpResponse:
+    job = _import_job(request, job_id)
+    # HTMX polls for the status block alone while the job runs.
+    template = "exchange/_import_status.html" if request.headers.get("HX-Request") else "exchange/import_detail.html"
+    result = job.result or {}
+    issues = result.get("issues", [])
+    return render(
+        request,
+        template,
+        {
+            "job": job,
+            "progress": job_progress.read(job.pk),
+            "result": result,
+            "issues": issues[:1000],
+            "more_issues": max(0, result.get("issue_count", 0) - 1000),
+            "can_commit": (
+                job.status == JobStatus.SUCCEEDED
+                and not job.params.get("commit")
+                and not result.get("issue_count")
+                and request.user.can_write
+                and job.created_by_id == request.user.pk
+            ),
+            "audit_url": reverse("audit:search") + "?" + urlencode({"request": str(job.pk)})
+            if job.params.get("commit") and result.get("committed")
+            else "",
+            "active_nav": "exchange",
+        },
+    )
+
+
+@require_POST
+def commit(request: HttpRequest, job_id: str) -> HttpResponse:
+    _require_writer(request)
+    dry_run = _import_job(request, job_id)
+    if dry_run.params.get("commit") or dry_run.status != JobStatus.SUCCEEDED or dry_run.result.get("issue_count"):
+        messages.error(request, "只有预检通过的导入才能确认写入")
+        return redirect("exchange:import_detail", job_id=dry_run.pk)
+    job = enqueue(
+        "import_households",
+        dry_run.label.replace("导入预检", "导入"),
+        user=request.user,
+        region_code=dry_run.region_code,
+        files=dry_run.params["files"],
+        scope_prefix=request.user.scope_prefix,
+        commit=True,
+    )
+    return redirect("exchange:import_detail", job_id=job.pk)
+
+
+def error_workbook(request: HttpRequest, job_id: str) -> HttpResponse:
+    job = _import_job(request, job_id)
+    issues = (job.result or {}).get("issues", [])
+    data = marked_workbook(storage.load(job.params["files"]), issues)
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = _attachment("导入错误标注.xlsx")
+    return response
+
+
+def _filtered_households(request: HttpRequest) -> tuple[QuerySet[Household], int]:
+    """The household list's own filter form, so an export is exactly what the list shows."""
+    form = HouseholdFilterForm(request.GET or None, user=request.user)
+    query = HouseholdQuery.from_form(form)
+    households = query.apply(Household.objects.visible_to(request.user), request.user.scope_prefix or "")
+    return households.distinct(), query.year
+
+
+def export_households(request: HttpRequest, fmt: str) -> HttpResponse:
+    households, year = _filtered_households(request)
+    stamp = dt.date.today().strftime("%Y%m%d")
+    if fmt == "csv":
+        response = StreamingHttpResponse(export.households_csv(households, year), content_type="text/csv")
+        response["Content-Disposition"] = _attachment(f"户信息_{year}_{stamp}.csv")
+        return response
+    path = export.write_xlsx(households, year)
+    handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
+    os.unlink(path)  # the open handle keeps the data until the response is sent
+    response = FileResponse(handle, content_type=XLSX, as_attachment=True, filename=f"建档立卡户_{year}_{stamp}.xlsx")
+    return response
+
+
+def export_members(request: HttpRequest) -> HttpResponse:
+    households, _year = _filtered_households(request)
+    response = StreamingHttpResponse(export.members_csv(export.members_of(households)), content_type="text/csv")
+    response["Content-Disposition"] = _attachment(f"成员信息_{dt.date.today():%Y%m%d}.csv")
+    return response
+
+
+def _attachment(filename: str) -> str:
+    from urllib.parse import quote
+
+    return f"attachment; filename*=UTF-8''{quote(filename)}"
