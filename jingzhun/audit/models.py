@@ -24,6 +24,19 @@ class Action(models.TextChoices):
 GENESIS_HASH = "0" * 64
 
 
+class AuditEntryQuerySet(models.QuerySet):
+    """Refuses the bulk paths that would rewrite history (the PostgreSQL trigger refuses them again)."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise RuntimeError("操作日志只能追加，不能修改")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
+        raise RuntimeError("操作日志只能追加，不能修改")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise RuntimeError("操作日志只能追加，不能删除")
+
+
 class AuditEntry(models.Model):
     timestamp = models.DateTimeField(_("时间"))
     actor_id = models.BigIntegerField(_("操作人ID"), null=True, blank=True)
@@ -41,16 +54,23 @@ class AuditEntry(models.Model):
     prev_hash = models.CharField(_("前一条哈希"), max_length=64)
     hash = models.CharField(_("哈希"), max_length=64, unique=True)
 
+    objects = AuditEntryQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("操作日志")
         verbose_name_plural = _("操作日志")
         ordering = ["-id"]
+        base_manager_name = "objects"
+        # Lists are newest first by id (append order, and time order: append_entries keeps timestamps
+        # non-decreasing along the chain). Every filter column is paired with id so a filtered page is
+        # one index range scan in id order, and a time range becomes an id range via (timestamp, id).
         indexes = [
-            models.Index(fields=["region_code", "timestamp"], name="audit_region_time"),
-            models.Index(fields=["actor_id", "timestamp"], name="audit_actor_time"),
-            models.Index(fields=["object_type", "object_id", "timestamp"], name="audit_object_time"),
-            models.Index(fields=["timestamp"], name="audit_time"),
-            models.Index(fields=["request_id"], name="audit_request"),
+            models.Index(fields=["region_code", "id"], name="audit_region_id"),
+            models.Index(fields=["actor_id", "id"], name="audit_actor_id"),
+            models.Index(fields=["actor_username", "id"], name="audit_actor_name_id"),
+            models.Index(fields=["object_type", "object_id", "id"], name="audit_object_id"),
+            models.Index(fields=["request_id", "id"], name="audit_request_id"),
+            models.Index(fields=["timestamp", "id"], name="audit_time_id"),
         ]
 
     def __str__(self) -> str:
@@ -66,24 +86,36 @@ class AuditEntry(models.Model):
 
     def content(self) -> dict[str, Any]:
         """Everything the hash covers."""
-        return {
-            "timestamp": self.timestamp.astimezone(dt.UTC).isoformat(),
-            "actor_id": self.actor_id,
-            "actor_username": self.actor_username,
-            "request_id": str(self.request_id),
-            "source": self.source,
-            "remote_addr": self.remote_addr,
-            "action": self.action,
-            "object_type": self.object_type,
-            "object_id": self.object_id,
-            "object_repr": self.object_repr,
-            "region_code": self.region_code,
-            "changes": self.changes,
-            "reason": self.reason,
-        }
+        return entry_content({name: getattr(self, name) for name in HASHED_FIELDS})
 
     def compute_hash(self) -> str:
         return entry_hash(self.prev_hash, self.content())
+
+
+# The columns the hash covers, in the order verify_audit reads them.
+HASHED_FIELDS = (
+    "timestamp",
+    "actor_id",
+    "actor_username",
+    "request_id",
+    "source",
+    "remote_addr",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "region_code",
+    "changes",
+    "reason",
+)
+
+
+def entry_content(values: dict[str, Any]) -> dict[str, Any]:
+    """The hashed content of an entry from its column values (a model instance's or a raw row's)."""
+    content = dict(values)
+    content["timestamp"] = values["timestamp"].astimezone(dt.UTC).isoformat()
+    content["request_id"] = str(values["request_id"])
+    return content
 
 
 def entry_hash(prev_hash: str, content: dict[str, Any]) -> str:
@@ -96,6 +128,7 @@ class AuditChainHead(models.Model):
 
     last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
     last_entry_id = models.BigIntegerField(null=True)
+    last_timestamp = models.DateTimeField(null=True)
 
     class Meta:
         verbose_name = _("日志链头")
@@ -143,9 +176,14 @@ def append_entries(rows: list[dict[str, Any]], *, using: str = "default") -> lis
     if not rows:
         return []
     ctx = current()
-    now = dt.datetime.now(dt.UTC)
+    remote_addr = _REMOTE_ADDR_FIELD.get_prep_value(ctx.remote_addr)  # hash the form the database keeps
     with transaction.atomic(using=using):
         head, _created = AuditChainHead.objects.using(using).select_for_update().get_or_create(pk=1)
+        # Taken under the lock and never before the previous entry's time, so time order = chain order
+        # (an entry's id fixes its place) and a time range can be searched as an id range.
+        now = _clock()
+        if head.last_timestamp is not None and head.last_timestamp > now:
+            now = head.last_timestamp
         prev = head.last_hash
         entries = []
         for row in rows:
@@ -155,13 +193,14 @@ def append_entries(rows: list[dict[str, Any]], *, using: str = "default") -> lis
                 actor_username=ctx.actor_username,
                 request_id=ctx.request_id,
                 source=ctx.source,
-                remote_addr=ctx.remote_addr,
+                remote_addr=remote_addr,
                 action=row["action"],
                 object_type=row["object_type"],
                 object_id=str(row["object_id"]),
                 object_repr=str(row.get("object_repr", ""))[:200],
                 region_code=row.get("region_code") or "",
-                changes=row.get("changes") or {},
+                # JSON-stable values only, so the hash recomputes identically after a database round trip.
+                changes=to_audit_value(row.get("changes") or {}),
                 reason=row.get("reason") or ctx.reason,
                 prev_hash=prev,
             )
@@ -174,8 +213,29 @@ def append_entries(rows: list[dict[str, Any]], *, using: str = "default") -> lis
             last = AuditEntry.objects.using(using).get(hash=last.hash)
         head.last_hash = prev
         head.last_entry_id = last.pk
-        head.save(update_fields=["last_hash", "last_entry_id"])
+        head.last_timestamp = now
+        head.save(update_fields=["last_hash", "last_entry_id", "last_timestamp"])
     return created
+
+
+_REMOTE_ADDR_FIELD = AuditEntry._meta.get_field("remote_addr")
+
+
+def _clock() -> dt.datetime:
+    """The time stamped on new entries (one place, so tests can set the date)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def entry_row(instance: AuditedModel, action: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """The append_entries row for one audited object (for bulk paths that bypass save())."""
+    return {
+        "action": action,
+        "object_type": instance.audit_object_type(),
+        "object_id": instance.pk,
+        "object_repr": str(instance),
+        "region_code": instance.audit_region_code(),
+        "changes": changes,
+    }
 
 
 class AuditedModel(models.Model):
@@ -183,6 +243,10 @@ class AuditedModel(models.Model):
 
     ``audit_exclude`` lists fields never recorded (noise such as timestamps), ``audit_mask`` fields whose
     change is recorded without the values (password hashes).
+
+    Deletes are recorded by pre/post_delete receivers (see AuditConfig.ready), so ``queryset.delete()``
+    and cascades are audited too. ``queryset.update()``, ``bulk_create`` and ``bulk_update`` bypass
+    save(): code using them appends the entries itself (``append_entries`` with ``entry_row``).
     """
 
     audit_exclude: tuple[str, ...] = ()
@@ -197,9 +261,24 @@ class AuditedModel(models.Model):
         instance._audit_snapshot = instance.audit_state()
         return instance
 
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        # Reloaded values are the database's now: the next save diffs against them, not the old load.
+        fields = kwargs.get("fields", args[1] if len(args) > 1 else None)
+        state = self.audit_state()
+        snapshot = getattr(self, "_audit_snapshot", None)
+        if snapshot is None or fields is None:
+            self._audit_snapshot = state
+            return
+        wanted = set(fields)
+        for f in self._meta.concrete_fields:
+            if (f.name in wanted or f.attname in wanted) and f.name in state:
+                snapshot[f.name] = state[f.name]
+
     @classmethod
     def audit_object_type(cls) -> str:
-        return cls._meta.label_lower
+        # A proxy's changes belong to the history of the concrete model's rows.
+        return cls._meta.concrete_model._meta.label_lower
 
     def audit_state(self) -> dict[str, Any]:
         state: dict[str, Any] = {}
@@ -221,6 +300,8 @@ class AuditedModel(models.Model):
         snapshot = getattr(self, "_audit_snapshot", None)
         if snapshot is not None:
             return snapshot
+        if self.pk is None:
+            return None
         try:
             return type(self)._base_manager.using(using).get(pk=self.pk).audit_state()
         except type(self).DoesNotExist:
@@ -228,55 +309,57 @@ class AuditedModel(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         using = kwargs.get("using") or "default"
+        update_fields = kwargs.get("update_fields")
         with transaction.atomic(using=using):
-            creating = self._state.adding
-            before = None if creating else self._audit_before(using)
+            # A new instance with a natural key (a region code) may overwrite an existing row: Django
+            # then updates, and the entry must say so with the real before-values.
+            if self._state.adding and (kwargs.get("force_insert") or self.pk is None):
+                before = None
+            else:
+                before = self._audit_before(using)
             super().save(*args, **kwargs)
             after = self.audit_state()
-            if before is not None:
-                # Only compare fields we knew before (a deferred field is not a change).
-                after_cmp = {k: v for k, v in after.items() if k in before}
-                changes = diff_states(before, after_cmp)
-            else:
-                changes = diff_states(None, after)
-            if creating or before is None or changes:
-                action = Action.CREATE if creating or before is None else Action.UPDATE
-                self._audit_append(action, changes, using)
-            self._audit_snapshot = after
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        using = kwargs.get("using") or "default"
-        with transaction.atomic(using=using):
-            before = self._audit_before(using) or self.audit_state()
-            pk = self.pk
-            region_code = self.audit_region_code()
-            result = super().delete(*args, **kwargs)
-            append_entries(
-                [
-                    {
-                        "action": Action.DELETE,
-                        "object_type": self.audit_object_type(),
-                        "object_id": pk,
-                        "object_repr": str(self),
-                        "region_code": region_code,
-                        "changes": diff_states(before, None),
-                    }
-                ],
-                using=using,
-            )
-            return result
+            if before is None:
+                self._audit_append(Action.CREATE, diff_states(None, after), using)
+                self._audit_snapshot = after
+                return
+            # Compare only what this save wrote: fields known before (a deferred field is not a change)
+            # and, with update_fields, only those (other in-memory edits were not saved).
+            keys = set(before) & set(after)
+            if update_fields is not None:
+                named = set(update_fields)
+                keys = {
+                    f.name
+                    for f in self._meta.concrete_fields
+                    if f.name in keys and (f.name in named or f.attname in named)
+                }
+            changes = diff_states({k: before[k] for k in keys}, {k: after[k] for k in keys})
+            if changes:
+                self._audit_append(Action.UPDATE, changes, using)
+            self._audit_snapshot = {**before, **{k: after[k] for k in keys}}
 
     def _audit_append(self, action: str, changes: dict[str, Any], using: str) -> None:
-        append_entries(
-            [
-                {
-                    "action": action,
-                    "object_type": self.audit_object_type(),
-                    "object_id": self.pk,
-                    "object_repr": str(self),
-                    "region_code": self.audit_region_code(),
-                    "changes": changes,
-                }
-            ],
-            using=using,
-        )
+        append_entries([entry_row(self, action, changes)], using=using)
+
+
+def record_pre_delete(sender: type[models.Model], instance: AuditedModel, using: str, **kwargs: Any) -> None:
+    """Capture what is about to be deleted while its related rows (for the region code) still exist."""
+    before = instance._audit_before(using) or instance.audit_state()
+    instance._audit_deleting = entry_row(instance, Action.DELETE, diff_states(before, None))
+
+
+def record_post_delete(sender: type[models.Model], instance: AuditedModel, using: str, **kwargs: Any) -> None:
+    """Write the delete entry inside the deleting transaction (Collector.delete is atomic)."""
+    row = getattr(instance, "_audit_deleting", None)
+    if row is None:  # pre_delete not sent (cannot happen with Django's Collector), still record the fact
+        before = getattr(instance, "_audit_snapshot", None) or instance.audit_state()
+        row = entry_row(instance, Action.DELETE, diff_states(before, None))
+    append_entries([row], using=using)
+    instance._audit_deleting = None
+
+
+def audited_models() -> list[type[AuditedModel]]:
+    """Installed concrete models whose changes are audited (the search page's object types)."""
+    from django.apps import apps
+
+    return [m for m in apps.get_models() if issubclass(m, AuditedModel) and not m._meta.proxy]

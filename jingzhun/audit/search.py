@@ -1,0 +1,339 @@
+"""Finding and presenting 操作日志 entries: scope, filters, keyset pages and readable diffs.
+
+Everything here is shared by the search page, the CSV export, the per-object history and the bench, so
+what an auditor sees on screen, exports and what is measured are the same query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jingzhun.audit.models import AuditedModel, AuditEntry, audited_models
+from jingzhun.core.scope import can_see_code, code_prefix_q, user_scope_prefix
+from jingzhun.regions import codes
+
+PAGE_SIZE = 50
+
+
+# --- scope ---------------------------------------------------------------------------------------------
+
+
+def visible_entries(user: Any) -> QuerySet[AuditEntry]:
+    """Entries whose region lies in the user's scope; entries without a region only for whole-system scope."""
+    prefix = user_scope_prefix(user)
+    if prefix is None:
+        return AuditEntry.objects.none()
+    return AuditEntry.objects.filter(code_prefix_q("region_code", prefix))
+
+
+def region_prefix(text: str) -> str:
+    """A typed region code as a code prefix: a full code (431102000000) becomes its significant digits."""
+    text = text.strip()
+    try:
+        return codes.prefix_of(codes.normalize_code(text))
+    except codes.CodeError:
+        return text  # a partial prefix such as 4311021 is searched as typed
+
+
+def narrow_prefix(scope: str, wanted: str) -> str | None:
+    """The region filter limited to the scope: the narrower of the two, or None when they do not meet."""
+    if wanted.startswith(scope):
+        return wanted
+    if scope.startswith(wanted):
+        return scope
+    return None
+
+
+# --- filters -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Filters:
+    region: str = ""  # code prefix
+    actor: str = ""  # username
+    date_from: dt.date | None = None  # inclusive, local (Asia/Shanghai) dates
+    date_to: dt.date | None = None
+    object_type: str = ""
+    object_id: str = ""
+    action: str = ""
+    request_id: uuid.UUID | None = None
+    text: str = ""
+
+    def is_empty(self) -> bool:
+        return not any(getattr(self, name) for name in self.__dataclass_fields__)
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_default_timezone())
+
+
+def first_id_at_or_after(moment: dt.datetime) -> int | None:
+    """The first entry written at or after ``moment`` (one probe of the (timestamp, id) index)."""
+    return (
+        AuditEntry.objects.filter(timestamp__gte=moment)
+        .order_by("timestamp", "id")
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
+def apply_filters(qs: QuerySet[AuditEntry], f: Filters, scope: str = "") -> QuerySet[AuditEntry]:
+    """Narrow ``qs`` (already limited to the scope ``scope``) by the filters."""
+    if f.region:
+        prefix = narrow_prefix(scope, f.region)
+        if prefix is None:
+            return qs.none()
+        qs = qs.filter(code_prefix_q("region_code", prefix))
+    if f.actor:
+        qs = qs.filter(actor_q(f.actor))
+    # Time runs with the chain (append_entries never lets it go back, verify_audit checks it), so a date
+    # range is an id range: every other filter's (column, id) index then serves it directly.
+    if f.date_from:
+        low = first_id_at_or_after(local_midnight(f.date_from))
+        if low is None:
+            return qs.none()
+        qs = qs.filter(id__gte=low)
+    if f.date_to:
+        high = first_id_at_or_after(local_midnight(f.date_to + dt.timedelta(days=1)))
+        if high is not None:
+            qs = qs.filter(id__lt=high)
+    if f.object_type:
+        qs = qs.filter(object_type=f.object_type)
+    if f.object_id:
+        qs = qs.filter(object_id=f.object_id)
+    if f.action:
+        qs = qs.filter(action=f.action)
+    if f.request_id:
+        qs = qs.filter(request_id=f.request_id)
+    if f.text:
+        qs = qs.filter(Q(object_id=f.text) | Q(object_repr__icontains=f.text))
+    return qs
+
+
+def actor_q(username: str) -> Q:
+    """A user's entries by their id (stable across renames); the name as written for removed accounts."""
+    from django.contrib.auth import get_user_model
+
+    user_id = get_user_model()._default_manager.filter(username=username).values_list("pk", flat=True).first()
+    if user_id is not None:
+        return Q(actor_id=user_id)
+    return Q(actor_username=username)
+
+
+def search(user: Any, f: Filters) -> QuerySet[AuditEntry]:
+    scope = user_scope_prefix(user)
+    if scope is None:
+        return AuditEntry.objects.none()
+    return apply_filters(visible_entries(user), f, scope)
+
+
+# --- keyset pages --------------------------------------------------------------------------------------
+
+
+@dataclass
+class KeysetPage:
+    """One page, newest first, found by id bounds: no OFFSET and no COUNT over millions of rows."""
+
+    entries: list[AuditEntry]
+    has_newer: bool
+    has_older: bool
+
+    @property
+    def newest_id(self) -> int | None:
+        return self.entries[0].pk if self.entries else None
+
+    @property
+    def oldest_id(self) -> int | None:
+        return self.entries[-1].pk if self.entries else None
+
+    @property
+    def single(self) -> bool:
+        """The whole result fits on this page (then its length is the total)."""
+        return not self.has_newer and not self.has_older
+
+
+def keyset_page(
+    qs: QuerySet[AuditEntry], *, before: int | None = None, after: int | None = None, size: int | None = None
+) -> KeysetPage:
+    size = size or PAGE_SIZE
+    if after is not None:
+        rows = list(qs.filter(id__gt=after).order_by("id")[: size + 1])
+        more = len(rows) > size
+        rows = rows[:size]
+        rows.reverse()
+        return KeysetPage(rows, has_newer=more, has_older=True)
+    if before is not None:
+        qs = qs.filter(id__lt=before)
+    rows = list(qs.order_by("-id")[: size + 1])
+    return KeysetPage(rows[:size], has_newer=before is not None, has_older=len(rows) > size)
+
+
+def bounded_count(qs: QuerySet[AuditEntry], cap: int = 10_000) -> tuple[int, bool]:
+    """How many, counting at most ``cap`` (returns (n, exceeded))."""
+    n = qs.order_by()[: cap + 1].count()
+    return min(n, cap), n > cap
+
+
+# --- object types and readable diffs -------------------------------------------------------------------
+
+
+def model_for_type(object_type: str) -> type[AuditedModel] | None:
+    try:
+        model = apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return None
+    return model if issubclass(model, AuditedModel) else None
+
+
+def object_type_choices() -> list[tuple[str, str]]:
+    """Installed audited models, by verbose name (the search page's 对象类型 list)."""
+    choices = [(m.audit_object_type(), str(m._meta.verbose_name)) for m in audited_models()]
+    return sorted(choices, key=lambda c: c[1])
+
+
+def object_type_label(object_type: str) -> str:
+    model = model_for_type(object_type)
+    return str(model._meta.verbose_name) if model else object_type
+
+
+@dataclass
+class FieldChange:
+    name: str
+    label: str
+    before: str | None  # None: no value (shown as —)
+    after: str | None
+    masked: bool = False
+
+
+@dataclass
+class EntryView:
+    """An entry with what the templates show: type label, region name and field-by-field changes."""
+
+    entry: AuditEntry
+    type_label: str
+    changes: list[FieldChange] = field(default_factory=list)
+    region_name: str = ""
+
+
+def display_value(model_field: models.Field | None, value: Any, masked: bool) -> str | None:
+    if value is None:
+        return None
+    if masked:
+        return _("（已隐藏）")
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    if value == "":
+        return _("（空）")
+    if model_field is not None and model_field.choices:
+        label = dict(model_field.flatchoices).get(value)
+        if label is not None and str(label) != str(value):
+            return f"{label}（{value}）"
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def field_changes(entry: AuditEntry) -> list[FieldChange]:
+    model = model_for_type(entry.object_type)
+    masked_fields = set(getattr(model, "audit_mask", ()) or ())
+    out = []
+    changes = entry.changes if isinstance(entry.changes, dict) else {}
+    for name, pair in changes.items():
+        before, after = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
+        model_field = None
+        label = name
+        if model is not None:
+            try:
+                model_field = model._meta.get_field(name)
+                label = str(getattr(model_field, "verbose_name", name))
+            except FieldDoesNotExist:
+                pass
+        masked = name in masked_fields
+        out.append(
+            FieldChange(
+                name=name,
+                label=label,
+                before=display_value(model_field, before, masked),
+                after=display_value(model_field, after, masked),
+                masked=masked,
+            )
+        )
+    return out
+
+
+def entry_views(entries: list[AuditEntry], *, with_changes: bool = True) -> list[EntryView]:
+    """Decorate a page of entries (one query for the region names of the whole page)."""
+    from jingzhun.regions.models import Region
+
+    region_codes = {e.region_code for e in entries if e.region_code}
+    names = dict(Region.objects.filter(code__in=region_codes).values_list("code", "name")) if region_codes else {}
+    labels: dict[str, str] = {}
+    views = []
+    for e in entries:
+        if e.object_type not in labels:
+            labels[e.object_type] = object_type_label(e.object_type)
+        views.append(
+            EntryView(
+                entry=e,
+                type_label=labels[e.object_type],
+                changes=field_changes(e) if with_changes else [],
+                region_name=names.get(e.region_code, ""),
+            )
+        )
+    return views
+
+
+def changes_text(entry: AuditEntry) -> str:
+    """The diff as one line of text (CSV export): 字段: 前 → 后; …"""
+    parts = []
+    for c in field_changes(entry):
+        parts.append(
+            f"{c.label}：{c.before if c.before is not None else '—'} → {c.after if c.after is not None else '—'}"
+        )
+    return "；".join(parts)
+
+
+# --- per-object history ----------------------------------------------------------------------------------
+
+
+def history_url_for(user: Any, obj: AuditedModel) -> str:
+    """The history page of ``obj`` if ``user`` may open it, else ''."""
+    from django.urls import reverse
+
+    if obj.pk is None or not can_view_history(user, type(obj), obj):
+        return ""
+    return reverse("audit:history", args=[obj.audit_object_type(), str(obj.pk)])
+
+
+def can_view_history(user: Any, model: type[AuditedModel] | None, obj: AuditedModel | None) -> bool:
+    """Audit readers see any object's history (within their scope); other users the history of a record
+    they can see now. User accounts' histories stay with the audit readers (roles, logins)."""
+    if user_scope_prefix(user) is None:
+        return False
+    if user.can_read_audit:
+        return True
+    if model is None or obj is None or model._meta.label_lower == settings.AUTH_USER_MODEL.lower():
+        return False
+    return can_see_code(user, obj.audit_region_code())
+
+
+def load_object(model: type[AuditedModel] | None, object_id: str) -> AuditedModel | None:
+    if model is None:
+        return None
+    try:
+        pk = model._meta.pk.to_python(object_id)
+    except (ValidationError, ValueError, TypeError):  # a malformed id is simply not an object
+        return None
+    return model._base_manager.filter(pk=pk).first()
