@@ -185,7 +185,15 @@ def parse_sheet(sheet: Sheet, columns: tuple[Column, ...], issues: list[Issue]) 
                 values[column.key] = convert(column, value, year)
             except CellError as exc:
                 issues.append(Issue(sheet.source, row_number, column.header, raw[column.key], str(exc)))
+        if any(raw.get(c.key) for c in by_key.values() if c.target == "year"):
+            for column in by_key.values():
+                if column.required_with_year and not raw.get(column.key):
+                    issues.append(Issue(sheet.source, row_number, column.header, "", "填写了年度信息时为必填项"))
         parsed.append(RowIn(sheet.source, row_number, values, raw, by_key))
+    missing_year = [c.header for c in columns if c.required_with_year and c.key not in by_key]
+    if parsed and missing_year and any(c.target == "year" for c in by_key.values()):
+        for header in missing_year:
+            issues.append(Issue(sheet.source, 1, header, "", "有年度信息列时必须有此列"))
     return parsed
 
 

@@ -37,6 +37,7 @@ class Column:
     target: str  # household | year | member | link
     table: str = ""  # code table for kind == "code"
     required: bool = False
+    required_with_year: bool = False  # required when the row carries a yearly record (any year field filled)
     synonyms: tuple[str, ...] = ()
     max_length: int | None = None
     example: Any = ""
@@ -84,14 +85,14 @@ HOUSEHOLD_COLUMNS: tuple[Column, ...] = (
     _c("is_two_daughters", "是否双女户", "bool", "household", example="否"),
     _c("is_monitored", "是否监测对象", "bool", "household", example="否"),
     _c("monitoring_category", "监测对象类别", "code", "household", table="monitoring_category", example=""),
-    _c("year", "年度", "int", "year", required=True, synonyms=("信息年度", "统计年度"), example=2025),
+    _c("year", "年度", "int", "year", required_with_year=True, synonyms=("信息年度", "统计年度"), example=2025),
     _c(
         "exit_status",
         "脱贫状态",
         "code",
         "year",
         table="exit_status",
-        required=True,
+        required_with_year=True,
         synonyms=("脱贫标志",),
         example="已脱贫（享受政策）",
     ),
@@ -101,7 +102,7 @@ HOUSEHOLD_COLUMNS: tuple[Column, ...] = (
         "code",
         "year",
         table="household_attribute",
-        required=True,
+        required_with_year=True,
         synonyms=("户属性",),
         example="一般脱贫户",
     ),

@@ -109,9 +109,11 @@ def _write_sheet(ws, columns: tuple[Column, ...], ranges: dict[str, str], exampl
         cell = ws.cell(row=1, column=i, value=column.header)
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
-        if column.required:
+        if column.required or column.required_with_year:
             cell.font = REQUIRED_FONT
-        note = column.help or ("必填" if column.required else "")
+        note = column.help or (
+            "必填" if column.required else ("填写年度信息时必填" if column.required_with_year else "")
+        )
         if column.kind == "bool":
             note = (note + "；" if note else "") + "填“是”或“否”"
         if note:
