@@ -1,0 +1,139 @@
+"""The import and export pages as a township clerk uses them, and the command-line import."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from huey.contrib.djhuey import HUEY
+from openpyxl import load_workbook
+
+from jingzhun.accounts.roles import Role
+from jingzhun.audit.models import AuditEntry
+from jingzhun.exchange.layout import HOUSEHOLD_SHEET
+from jingzhun.exchange.tests.test_import import family, workbook
+from jingzhun.jobs.models import Job, JobStatus
+from jingzhun.registry.models import Household
+from jingzhun.registry.tests.factories import HouseholdYearFactory, household_with_members
+
+pytestmark = pytest.mark.django_db
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture(autouse=True)
+def immediate_queue(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    HUEY.immediate = True
+    yield
+    HUEY.immediate = False
+
+
+def upload(client, data: bytes, name: str = "导入.xlsx", capture=None):
+    file = SimpleUploadedFile(name, data, content_type=XLSX)
+    with capture(execute=True):
+        return client.post(reverse("exchange:upload"), {"files": [file]})
+
+
+def test_upload_dry_run_then_confirm_writes_and_links_to_the_audit_set(
+    client, tree, make_user, django_capture_on_commit_callbacks
+):
+    clerk = make_user(Role.TOWNSHIP, tree.township_a)
+    client.force_login(clerk)
+    hh, members = family(village=tree.village_a1)
+    response = upload(client, workbook([hh], members), capture=django_capture_on_commit_callbacks)
+    dry_run = Job.objects.get()
+    assert response.url == reverse("exchange:import_detail", args=[dry_run.pk])
+    assert dry_run.status == JobStatus.SUCCEEDED
+    assert Household.objects.count() == 0
+    page = client.get(response.url).content.decode()
+    assert "预检结果" in page and "确认导入" in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("exchange:commit", args=[dry_run.pk]))
+    job = Job.objects.exclude(pk=dry_run.pk).get()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert Household.objects.count() == 1
+    entries = AuditEntry.objects.filter(request_id=job.pk)
+    assert entries.count() == 5 and set(entries.values_list("actor_username", flat=True)) == {clerk.username}
+    page = client.get(reverse("exchange:import_detail", args=[job.pk])).content.decode()
+    assert f"request={job.pk}" in page  # "what this import changed"
+
+
+def test_errors_are_listed_and_the_marked_workbook_downloads(
+    client, tree, make_user, django_capture_on_commit_callbacks
+):
+    client.force_login(make_user(Role.TOWNSHIP, tree.township_a))
+    hh, members = family(village=tree.village_a1)
+    hh[7] = "小康户"
+    response = upload(client, workbook([hh], members), capture=django_capture_on_commit_callbacks)
+    page = client.get(response.url).content.decode()
+    assert "发现 1 处错误" in page and "小康户" in page and "确认导入" not in page
+    job = Job.objects.get()
+    download = client.get(reverse("exchange:error_workbook", args=[job.pk]))
+    marked = load_workbook(io.BytesIO(download.content))
+    assert "不是有效的贫困户属性" in marked[HOUSEHOLD_SHEET]["H2"].comment.text
+    # A refused dry run cannot be committed.
+    client.post(reverse("exchange:commit", args=[job.pk]))
+    assert Household.objects.count() == 0 and Job.objects.count() == 1
+
+
+def test_read_only_roles_cannot_import_and_others_cannot_see_an_import(
+    client, tree, make_user, django_capture_on_commit_callbacks
+):
+    client.force_login(make_user(Role.LEADER, tree.county))
+    hh, members = family(village=tree.village_a1)
+    assert upload(client, workbook([hh], members), capture=django_capture_on_commit_callbacks).status_code == 403
+    client.force_login(make_user(Role.TOWNSHIP, tree.township_a))
+    upload(client, workbook([hh], members), capture=django_capture_on_commit_callbacks)
+    job = Job.objects.get()
+    client.force_login(make_user(Role.TOWNSHIP, tree.township_b))
+    assert client.get(reverse("exchange:import_detail", args=[job.pk])).status_code == 404
+    assert client.get(reverse("exchange:error_workbook", args=[job.pk])).status_code == 404
+
+
+def test_exports_follow_scope_and_filters(client, tree, make_user):
+    mine = household_with_members(tree.village_a1, size=3)
+    HouseholdYearFactory(household=mine, year=2025, exit_status="1")
+    other = household_with_members(tree.village_b1, size=2)
+    HouseholdYearFactory(household=other, year=2025)
+    client.force_login(make_user(Role.VILLAGE, tree.village_a1))
+    csv_text = b"".join(client.get(reverse("exchange:export_csv") + "?year=2025").streaming_content).decode("utf-8-sig")
+    assert mine.household_number in csv_text and other.household_number not in csv_text
+    members = b"".join(client.get(reverse("exchange:export_members_csv")).streaming_content).decode("utf-8-sig")
+    assert members.count("\n") == 4  # header + three members of the one visible household
+    response = client.get(reverse("exchange:export_xlsx") + "?year=2025&exit_status=0")
+    wb = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    assert wb[HOUSEHOLD_SHEET].max_row == 1  # filtered to 未脱贫: none
+
+
+def test_template_download(client, tree, make_user):
+    client.force_login(make_user(Role.VILLAGE, tree.village_a1))
+    response = client.get(reverse("exchange:template") + "?year=2024")
+    assert response["Content-Type"] == XLSX
+    assert "2024" in response["Content-Disposition"]
+
+
+def test_command_dry_run_and_commit(tree, tmp_path, capsys):
+    hh, members = family(village=tree.village_a1)
+    path = tmp_path / "导入.xlsx"
+    path.write_bytes(workbook([hh], members))
+    call_command("import_households", str(path), "--dry-run", "--no-progress")
+    assert "预检（未写入）" in capsys.readouterr().out
+    assert Household.objects.count() == 0
+    call_command("import_households", str(path))
+    out = capsys.readouterr()
+    assert "已写入" in out.out and "行/秒" in out.err  # the progress bar goes to stderr
+    assert Household.objects.count() == 1
+
+
+def test_command_reports_errors_and_exits_non_zero(tree, tmp_path, make_user):
+    hh, members = family(village=tree.village_b1)
+    path = tmp_path / "越界.xlsx"
+    path.write_bytes(workbook([hh], members))
+    make_user(Role.TOWNSHIP, tree.township_a, username="zhen")
+    with pytest.raises(CommandError, match="未写入任何数据"):
+        call_command("import_households", str(path), "--user", "zhen", "--no-progress")
+    assert Household.objects.count() == 0
