@@ -59,7 +59,7 @@ def execute(job_id: str) -> Job:
     job.save(update_fields=["status", "started_at"])
     progress = ProgressReporter(job.pk)
     try:
-        with audit_context(job.created_by, source=f"job:{job.kind}", request_id=job.pk, reason=job.label):
+        with audit_context(job.created_by, source="job", request_id=job.pk, reason=job.label):
             result = _KINDS[job.kind](job, progress, **job.params)
     except Exception as exc:  # a failed job must be visible to its user, whatever went wrong
         logger.exception("job %s failed", job.pk)
