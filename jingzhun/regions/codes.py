@@ -3,11 +3,19 @@
 Layout: 2 province + 2 city + 2 county + 3 township + 3 village; a 村民小组 (group) appends 3 more digits
 to its village's code (15 digits, a local scheme). Shorter official codes (2/4/6/9 digits) are the
 significant prefix of a level and are padded with zeros to 12.
+
+Four prefecture-level cities have no county level (东莞 4419, 中山 4420, 儋州 4604, 嘉峪关 6202): the
+national table lists their townships with county digits ``00`` (441900003000 东城街道), so a township or
+village whose county digits are ``00`` belongs directly to its city. The parent rule needs no special
+case: the 6-digit prefix of 441900003000 is the city's own code.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from enum import IntEnum
+
+from django.utils.translation import gettext as _
 
 CODE_LENGTH = 12
 GROUP_CODE_LENGTH = 15
@@ -32,27 +40,31 @@ class CodeError(ValueError):
 def normalize_code(raw: object) -> str:
     """Return the 12-digit (or 15-digit group) form of ``raw``; raise CodeError with a Chinese reason."""
     if raw is None:
-        raise CodeError("区划代码为空")
+        raise CodeError(_("区划代码为空"))
     if isinstance(raw, float) and raw.is_integer():  # spreadsheets hand numbers over as floats
         raw = int(raw)
-    text = str(raw).strip().replace(" ", "").replace("\u3000", "")
+    # NFKC folds full-width digits typed with a Chinese input method (４３１１) to ASCII.
+    text = unicodedata.normalize("NFKC", str(raw)).strip().replace(" ", "")
     if not text:
-        raise CodeError("区划代码为空")
+        raise CodeError(_("区划代码为空"))
     if not text.isascii() or not text.isdigit():
-        raise CodeError(f"区划代码“{text}”含有非数字字符")
+        raise CodeError(_("区划代码“%(code)s”含有非数字字符") % {"code": text})
     if len(text) not in ACCEPTED_LENGTHS:
-        raise CodeError(f"区划代码“{text}”长度为 {len(text)} 位，应为 2、4、6、9、12 或 15 位")
+        raise CodeError(
+            _("区划代码“%(code)s”长度为 %(n)d 位，应为 2、4、6、9、12 或 15 位") % {"code": text, "n": len(text)}
+        )
     if len(text) < CODE_LENGTH:
         text = text.ljust(CODE_LENGTH, "0")
     level = _level_or_none(text)
     if level is None:
-        raise CodeError(f"区划代码“{text}”无法确定层级")
+        raise CodeError(_("区划代码“%(code)s”无法确定层级") % {"code": text})
     return text
 
 
 def _level_or_none(code: str) -> int | None:
     if len(code) == GROUP_CODE_LENGTH:
-        if code[12:] == "000" or code[9:12] == "000":
+        # A group's first 12 digits must be a village's code.
+        if code[12:] == "000" or _level_or_none(code[:12]) != Level.VILLAGE:
             return None
         return Level.GROUP
     if len(code) != CODE_LENGTH or code[:2] == "00":
@@ -63,10 +75,12 @@ def _level_or_none(code: str) -> int | None:
         return Level.CITY
     if code[6:] == "0" * 6:
         return Level.COUNTY
+    if code[2:4] == "00":
+        # Below a province every code needs its city: 43000000x000 skips levels.
+        return None
     if code[9:] == "000":
-        # A township code needs its county; a code like 43000000x000 skips levels.
-        return Level.TOWNSHIP if code[4:6] != "00" and code[2:4] != "00" else None
-    if code[6:9] == "000" or code[4:6] == "00" or code[2:4] == "00":
+        return Level.TOWNSHIP
+    if code[6:9] == "000":
         return None
     return Level.VILLAGE
 
@@ -74,7 +88,7 @@ def _level_or_none(code: str) -> int | None:
 def level_of(code: str) -> Level:
     level = _level_or_none(code)
     if level is None:
-        raise CodeError(f"区划代码“{code}”无法确定层级")
+        raise CodeError(_("区划代码“%(code)s”无法确定层级") % {"code": code})
     return Level(level)
 
 

@@ -35,7 +35,17 @@ class UrbanRuralCode(models.TextChoices):
     VILLAGE = "220", _("村庄")
 
 
+def not_retired_q(on: dt.date | None = None, prefix: str = "") -> models.Q:
+    """Regions not yet retired on a date (``prefix`` reaches through a relation, e.g. 'children__')."""
+    on = on or dt.date.today()
+    return models.Q(**{f"{prefix}valid_to__isnull": True}) | models.Q(**{f"{prefix}valid_to__gt": on})
+
+
 class RegionQuerySet(ScopedQuerySet):
+    def not_retired(self, on: dt.date | None = None) -> RegionQuerySet:
+        """Regions without a past 停用日期 (includes codes whose 启用日期 is still ahead)."""
+        return self.filter(not_retired_q(on))
+
     def current(self, on: dt.date | None = None) -> RegionQuerySet:
         """Regions in force on a date (retired codes stay in the table with their history)."""
         on = on or dt.date.today()
@@ -105,6 +115,11 @@ class Region(AuditedModel):
     def is_retired(self) -> bool:
         return self.valid_to is not None and self.valid_to <= dt.date.today()
 
+    @property
+    def is_pending(self) -> bool:
+        """A code announced with a 启用日期 still ahead."""
+        return self.valid_from is not None and self.valid_from > dt.date.today()
+
     def ancestors(self, include_self: bool = False) -> list[Region]:
         chain = codes.ancestor_codes(self.code)
         if not include_self:
@@ -131,6 +146,23 @@ class RegionFlagKind(models.TextChoices):
     CONTIGUOUS_AREA = "contiguous_area", _("集中连片特困地区")
     KEY_ASSISTANCE_COUNTY = "key_assistance_county", _("乡村振兴重点帮扶县")
     RELOCATION_SITE = "relocation_site", _("易地扶贫搬迁安置点")
+
+
+# Which levels each flag describes: a 贫困县 flag on a village is a data error, not a choice.
+FLAG_LEVELS: dict[str, frozenset[int]] = {
+    RegionFlagKind.POOR_COUNTY: frozenset({RegionLevel.COUNTY}),
+    RegionFlagKind.DEEP_POOR_COUNTY: frozenset({RegionLevel.COUNTY}),
+    RegionFlagKind.CONTIGUOUS_AREA: frozenset({RegionLevel.COUNTY}),
+    RegionFlagKind.KEY_ASSISTANCE_COUNTY: frozenset({RegionLevel.COUNTY}),
+    RegionFlagKind.POOR_VILLAGE: frozenset({RegionLevel.VILLAGE}),
+    RegionFlagKind.DEEP_POOR_VILLAGE: frozenset({RegionLevel.VILLAGE}),
+    # Relocation sites are new communities or settlements inside one: village level or next to it.
+    RegionFlagKind.RELOCATION_SITE: frozenset({RegionLevel.TOWNSHIP, RegionLevel.VILLAGE, RegionLevel.GROUP}),
+}
+
+
+def flag_choices_for_level(level: int) -> list[tuple[str, str]]:
+    return [(value, label) for value, label in RegionFlagKind.choices if level in FLAG_LEVELS.get(value, ())]
 
 
 class RegionFlag(AuditedModel):
