@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
 
 from jingzhun.audit.models import Action, append_entries, diff_states, to_audit_value
+from jingzhun.core import pgcopy
 from jingzhun.exchange.layout import (
     HOUSEHOLD_COLUMNS,
     HOUSEHOLD_SHEET,
@@ -691,10 +692,8 @@ def write_plan(plan: Plan, progress: Progress | None = None) -> None:
             progress(done, total, "写入数据库")
 
     for chunk in _chunks(plan.create_households):
-        Household.objects.bulk_create(chunk)
+        pgcopy.bulk_insert(Household, chunk, "household_number")
         tick(len(chunk))
-    if connection.features.can_return_rows_from_bulk_insert is False:  # pragma: no cover - all supported DBs can
-        raise RuntimeError("database cannot return ids from bulk insert")
     hh_type = Household.audit_object_type()
     for household in plan.create_households:
         state = {
@@ -714,7 +713,7 @@ def write_plan(plan: Plan, progress: Progress | None = None) -> None:
     if plan.update_households:
         fields = ["village_id", "group_id", *[f for f in HOUSEHOLD_FIELDS if f != "household_number"]]
         for chunk in _chunks(plan.update_households):
-            Household.objects.bulk_update([h for h, _c in chunk], fields)
+            pgcopy.bulk_update(Household, [h for h, _c in chunk], fields)
             tick(len(chunk))
         for household, changes in plan.update_households:
             audit.append(
@@ -751,7 +750,7 @@ def write_plan(plan: Plan, progress: Progress | None = None) -> None:
             number = number_of[member.household_id]
             member.member_number = allocator.member(number, max_numbers.get(member.household_id))
     for chunk in _chunks([m for m, _h in plan.create_members]):
-        Member.objects.bulk_create(chunk)
+        pgcopy.bulk_insert(Member, chunk, "member_number")
         tick(len(chunk))
     m_type = Member.audit_object_type()
     for member, _h in plan.create_members:
@@ -777,7 +776,7 @@ def write_plan(plan: Plan, progress: Progress | None = None) -> None:
         for member, _c in plan.update_members:
             member.village_code = villages[member.household_id]
         for chunk in _chunks(plan.update_members):
-            Member.objects.bulk_update([m for m, _c in chunk], [*fields, "village_code"])
+            pgcopy.bulk_update(Member, [m for m, _c in chunk], [*fields, "village_code"])
             tick(len(chunk))
         for member, changes in plan.update_members:
             audit.append(_audit_row(Action.UPDATE, m_type, member.pk, member.name, member.village_code, changes))
@@ -785,7 +784,7 @@ def write_plan(plan: Plan, progress: Progress | None = None) -> None:
     for record, h in plan.create_years:
         record.household_id = h.existing["id"] if h.existing else _created_pk(plan, h)
     for chunk in _chunks([r for r, _h in plan.create_years]):
-        HouseholdYear.objects.bulk_create(chunk)
+        pgcopy.bulk_insert(HouseholdYear, chunk, ("household", "year"))
         tick(len(chunk))
     y_type = HouseholdYear.audit_object_type()
     for record, _h in plan.create_years:
@@ -805,7 +804,7 @@ def write_plan(plan: Plan, progress: Progress | None = None) -> None:
     if plan.update_years:
         fields = sorted({f for _r, changes in plan.update_years for f in changes})
         for chunk in _chunks(plan.update_years):
-            HouseholdYear.objects.bulk_update([r for r, _c in chunk], fields)
+            pgcopy.bulk_update(HouseholdYear, [r for r, _c in chunk], fields)
             tick(len(chunk))
         for record, changes in plan.update_years:
             audit.append(
