@@ -41,6 +41,7 @@ from jingzhun.exchange.reader import Sheet, read_files
 from jingzhun.policy import services as policy
 from jingzhun.regions import codes as region_codes
 from jingzhun.regions.models import Region
+from jingzhun.registry import quality
 from jingzhun.registry.idcard import IdNumberError, parse_id_number
 from jingzhun.registry.income import compute_income
 from jingzhun.registry.models import HEAD_RELATIONSHIP, Household, HouseholdYear, Member, MemberStatus
@@ -87,11 +88,14 @@ class RowIn:
     values: dict[str, Any]
     raw: dict[str, str]
     columns: dict[str, Column]
+    member_pk: Any = None  # set for member rows: the Member it updates, or the new Member object
 
 
 @dataclass
 class HouseholdIn(RowIn):
     members: list[RowIn] = field(default_factory=list)
+    kept_members: list[dict[str, Any]] = field(default_factory=list)  # stored members not in the file
+    violations: list[Any] = field(default_factory=list)  # data-quality findings (warnings are recorded)
     existing: dict[str, Any] | None = None  # current household fields, when it exists
     village_code: str = ""
     group_code: str | None = None
@@ -116,6 +120,7 @@ class ImportReport:
     issues: list[Issue] = field(default_factory=list)
     committed: bool = False
     rows: int = 0
+    warnings: int = 0
 
     @property
     def ok(self) -> bool:
@@ -143,6 +148,7 @@ class ImportReport:
             "issue_count": len(self.issues),
             "committed": self.committed,
             "rows": self.rows,
+            "warnings": self.warnings,
             "summary": self.summary(),
         }
 
@@ -393,6 +399,7 @@ def check_structure(
         in_file = {m.values.get("id_number") for m in h.members}
         kept = [e for e in existing_members.get(h.existing["id"], [])] if h.existing else []
         kept = [e for e in kept if e["id_number"] not in in_file]
+        h.kept_members = kept
         relationships = [m.values.get("relationship") for m in h.members] + [e["relationship"] for e in kept]
         heads = [m for m in h.members if m.values.get("relationship") == HEAD_RELATIONSHIP]
         head_count = relationships.count(HEAD_RELATIONSHIP)
@@ -619,9 +626,11 @@ def _plan_member(
         member.member_number = m.values.get("member_number") or ""
         if household_pk is not None:
             member.household_id = household_pk
+        m.member_pk = member  # its pk is known once written
         plan.create_members.append((member, h))
         report.members.created += 1
         return
+    m.member_pk = current["id"]
     changes = _changes(current, values, [*values])
     if changes:
         member = Member(**{**current, **values, "status": MemberStatus.ACTIVE})
@@ -872,7 +881,7 @@ def run_import(
     check_member_only_updates(orphan_members, existing_members, issues)
     if progress:
         progress(total_rows // 2, total_rows, "数据质量检查")
-    issues += quality_issues(household_rows)
+    issues += quality_issues(household_rows, issues)
     plan, report = make_plan(household_rows, orphan_members, existing_members)
     report.rows = total_rows
     report.issues = sorted(issues, key=lambda i: (i.sheet, i.row or 0))
@@ -888,16 +897,79 @@ def run_import(
                 )
             ),
         )
+        report.warnings = record_warnings(household_rows, plan)
     report.committed = True
     if progress:
         progress(total_rows, total_rows, "完成")
     return report
 
 
-def quality_issues(households: list[HouseholdIn]) -> list[Issue]:
-    """The same data-quality rules the forms apply, on the imported rows (error level blocks the import)."""
-    try:
-        from jingzhun.exchange.quality_bridge import issues_for
-    except ImportError:  # pragma: no cover - bridge lands with the rule catalogue
-        return []
-    return issues_for(households)
+def quality_issues(households: list[HouseholdIn], issues: list[Issue]) -> list[Issue]:
+    """The data-quality rules the forms apply, on each imported household as it will be after the import.
+
+    Error-level findings block the import (reported at the member's or household's cell, unless that cell
+    already has an error); warnings are kept on the household and recorded after the commit.
+    """
+    numbers = quality.PolicyNumbers()
+    taken = {(i.sheet, i.row, i.column) for i in issues}
+    found: list[Issue] = []
+    for h in households:
+        if not h.village_code:
+            continue
+        data = {**(h.existing or {}), **_household_values(h), "village_id": h.village_code}
+        file_members = [{**_member_values(m), "name": m.values.get("name", "")} for m in h.members]
+        year = None
+        if h.values.get("year"):
+            record = {**_year_values(h, h.values.get("household_size") or len(h.members)), "year": h.values["year"]}
+            year = numbers.year_facts(record, h.village_code)
+        facts = quality.HouseholdFacts.from_data(data, [*file_members, *h.kept_members], year)
+        h.violations = quality.validate_household(facts, quality.reference_date(h.values.get("year")))
+        for v in h.violations:
+            if not v.is_error:
+                continue
+            if v.member_index is not None and v.member_index < len(h.members):
+                row = h.members[v.member_index]
+                key = v.field if v.field in row.columns else "id_number"
+            else:
+                row, key = h, v.field if v.field in h.columns else "head_name"
+            column = row.columns.get(key)
+            header = column.header if column else key
+            if (row.sheet, row.row, header) in taken:
+                continue
+            taken.add((row.sheet, row.row, header))
+            found.append(Issue(row.sheet, row.row, header, row.raw.get(key, ""), f"{v.message}（规则 {v.rule_code}）"))
+    return found
+
+
+def record_warnings(households: list[HouseholdIn], plan: Plan) -> int:
+    """After the commit: the households' data-quality warnings replace their recorded issues."""
+    from jingzhun.registry.models import QualityIssue
+
+    created = {household.household_number: household.pk for household in plan.create_households}
+    rows = []
+    household_ids = []
+    for h in households:
+        pk = h.existing["id"] if h.existing else created.get(h.number)
+        if pk is None:
+            continue
+        household_ids.append(pk)
+        member_ids = [m.member_pk.pk if isinstance(m.member_pk, Member) else m.member_pk for m in h.members]
+        member_ids += [e["id"] for e in h.kept_members]
+        for v in h.violations:
+            member_id = member_ids[v.member_index] if v.member_index is not None else None
+            rows.append(
+                QualityIssue(
+                    household_id=pk,
+                    member_id=member_id,
+                    village_code=h.village_code,
+                    rule_code=v.rule_code,
+                    level=v.level,
+                    message=v.message[:300],
+                    field=v.field[:50],
+                )
+            )
+    for chunk in _chunks(household_ids):
+        QualityIssue.objects.filter(household_id__in=chunk).delete()
+    for chunk in _chunks(rows, 5000):
+        QualityIssue.objects.bulk_create(chunk)
+    return len(rows)

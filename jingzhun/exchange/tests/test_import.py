@@ -332,3 +332,26 @@ def test_scope_limits_the_import_to_the_users_villages(tree):
     report = do_import(workbook([hh], members), scope="431102100")
     assert any(i.column == "行政区划代码" and "管辖范围" in i.message for i in report.issues)
     assert Household.objects.count() == 0
+
+
+def test_rows_pass_the_same_data_quality_rules_as_the_forms(tree):
+    hh, members = family(seq=300)
+    members[2][9] = "普通劳动力"  # a 14-year-old pupil marked as labour (rule 2_01_011, error level)
+    report = do_import(workbook([hh], members))
+    assert Household.objects.count() == 0
+    issue = next(i for i in report.issues if i.column == "劳动技能")
+    assert issue.row == 4 and "2_01_011" in issue.message and "王小虎" in issue.message
+
+
+def test_data_quality_warnings_do_not_block_and_are_recorded(tree):
+    from jingzhun.registry.models import QualityIssue
+
+    hh, members = family(seq=310)
+    members[0][11] = "是"  # both medical insurances: a warning-level contradiction
+    report = do_import(workbook([hh], members))
+    assert report.ok and report.committed, [str(i) for i in report.issues]
+    assert report.warnings >= 1
+    recorded = QualityIssue.objects.filter(household=Household.objects.get())
+    assert recorded.count() == report.warnings
+    assert {i.level for i in recorded} == {"warning"}
+    assert any("医疗保险" in i.message and i.member.name == "王建国" for i in recorded)
