@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -331,8 +331,14 @@ def import_regions(
     if dry_run:
         return _check_and_plan(rows, errors, within, dry_run=True)
     # Validation and writes share one transaction, so the checks hold for what is written.
-    with transaction.atomic():
-        return _check_and_plan(rows, errors, within, dry_run=False)
+    try:
+        with transaction.atomic():
+            return _check_and_plan(rows, errors, within, dry_run=False)
+    except IntegrityError:
+        # Another import or edit committed the same codes after our checks read the table (PostgreSQL
+        # reads committed data; SQLite's immediate transactions serialise instead). The savepoint is
+        # rolled back, so nothing of this file is written.
+        return ImportResult(errors=[LineError(None, _("导入期间区划表被其他操作修改，未写入任何数据，请重试"))])
 
 
 def _check_and_plan(

@@ -316,3 +316,24 @@ def test_thousands_of_rows_beyond_sqlite_variable_limits(tree):
     assert second.created == 1500
     again = import_regions(csv_bytes(rows + groups), "all.csv")
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3010)
+
+
+@pytest.mark.django_db
+def test_a_concurrent_writer_between_check_and_write_leaves_nothing_half_written(tree, monkeypatch):
+    # Simulates another import committing 广州市 after this one planned to create it (possible under
+    # PostgreSQL's READ COMMITTED): the insert collides, and the whole file is rolled back.
+    from jingzhun.regions import importer
+
+    real_plan_rows = importer.plan_rows
+
+    def plan_then_collide(rows, **kwargs):
+        plan, errors = real_plan_rows(rows, **kwargs)
+        Region.objects.create(code="440000000000", name="广东省")
+        return plan, errors
+
+    monkeypatch.setattr(importer, "plan_rows", plan_then_collide)
+    before = counts()
+    result = import_regions(csv_bytes(GUANGDONG), "gd.csv")
+    assert [e.line for e in result.errors] == [None]
+    assert "未写入任何数据" in result.errors[0].message
+    assert counts() == before

@@ -524,3 +524,15 @@ def test_scoped_admin_cannot_import_outside_scope(tree, system_admin, login, var
     errors = response.context["result"].errors
     assert len(errors) == 4 and all("管辖范围" in e.message for e in errors)
     assert not Region.objects.filter(code__startswith="44").exists()
+
+
+def test_preview_lists_each_change_with_before_and_after(tree, national_admin, login, var_dir):
+    client = login(national_admin)
+    renamed = f"代码,名称,城乡分类代码\n{tree.village_a1},甲一新村,220\n{tree.village_a2},甲二村,\n"
+    preview = upload(client, renamed.encode())
+    result = preview.context["result"]
+    assert (result.created, result.updated, result.unchanged) == (0, 1, 1)
+    html = preview.content.decode()
+    assert "<del>甲一村</del> → <ins>甲一新村</ins>" in html
+    assert "<del>—</del> → <ins>220</ins>" in html
+    assert Region.objects.get(code=tree.village_a1).name == "甲一村"
