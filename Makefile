@@ -8,7 +8,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test setup migrate demo lint format messages bench bench-import bench-regions check-deploy clean
+.PHONY: run test setup migrate demo lint format messages bench bench-import bench-regions bench-audit check-deploy clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Jingzhun needs Python 3.11"'
@@ -58,6 +58,10 @@ check-deploy: setup
 
 bench-regions: setup
 	$(BIN)/python bench/regions_bench.py
+
+# 操作日志 at scale: `make bench-audit ARGS="--entries 1000000"` (default 200,000; DATABASE_URL for PostgreSQL).
+bench-audit: setup
+	$(BIN)/python bench/audit_bench.py $(ARGS)
 
 bench: bench-regions
 

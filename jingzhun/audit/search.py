@@ -15,8 +15,9 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import models
-from django.db.models import Q, QuerySet
+from django.db import connection, models
+from django.db.models import F, Func, Q, QuerySet
+from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -89,26 +90,36 @@ def first_id_at_or_after(moment: dt.datetime) -> int | None:
     )
 
 
-def apply_filters(qs: QuerySet[AuditEntry], f: Filters, scope: str = "") -> QuerySet[AuditEntry]:
-    """Narrow ``qs`` (already limited to the scope ``scope``) by the filters."""
-    if f.region:
-        prefix = narrow_prefix(scope, f.region)
-        if prefix is None:
-            return qs.none()
-        qs = qs.filter(code_prefix_q("region_code", prefix))
-    if f.actor:
-        qs = qs.filter(actor_q(f.actor))
-    # Time runs with the chain (append_entries never lets it go back, verify_audit checks it), so a date
-    # range is an id range: every other filter's (column, id) index then serves it directly.
+def id_bounds(f: Filters) -> tuple[int | None, int | None] | None:
+    """The date range as ids [low, high): None when nothing was written in it.
+
+    Time runs with the chain (append_entries never lets it go back, verify_audit checks it), so a date range
+    is an id range, and every other filter's (column, id) index serves it directly.
+    """
+    low = high = None
     if f.date_from:
         low = first_id_at_or_after(local_midnight(f.date_from))
         if low is None:
-            return qs.none()
-        qs = qs.filter(id__gte=low)
+            return None
     if f.date_to:
         high = first_id_at_or_after(local_midnight(f.date_to + dt.timedelta(days=1)))
-        if high is not None:
-            qs = qs.filter(id__lt=high)
+    return low, high
+
+
+def apply_filters(
+    qs: QuerySet[AuditEntry], f: Filters, bounds: tuple[int | None, int | None] | None = None
+) -> QuerySet[AuditEntry]:
+    """Narrow ``qs`` by every filter except the region (see ``search``, which combines it with the scope);
+    ``bounds`` are the date range's ids when the caller has them already."""
+    bounds = id_bounds(f) if bounds is None else bounds
+    if bounds is None:
+        return qs.none()
+    if bounds[0] is not None:
+        qs = qs.filter(id__gte=bounds[0])
+    if bounds[1] is not None:
+        qs = qs.filter(id__lt=bounds[1])
+    if f.actor:
+        qs = qs.filter(actor_q(f.actor))
     if f.object_type:
         qs = qs.filter(object_type=f.object_type)
     if f.object_id:
@@ -122,6 +133,47 @@ def apply_filters(qs: QuerySet[AuditEntry], f: Filters, scope: str = "") -> Quer
     return qs
 
 
+# A region holding at least this share of the entries is filtered, not searched by its index: newest-first
+# pages then read about PAGE_SIZE / share rows by id, instead of the whole region sorted by id.
+BROAD_REGION_SHARE = 0.05
+REGION_SAMPLES = 200
+
+
+def region_share(prefix: str, low: int | None = None, high: int | None = None) -> float:
+    """Roughly which share of the entries (between ids low and high) lie under ``prefix``: the region
+    codes of up to REGION_SAMPLES evenly spaced ids, each one primary-key probe."""
+    ids = AuditEntry.objects.values_list("id", flat=True)
+    # Two probes: SQLite answers MIN and MAX in one query by scanning the table.
+    first, last = ids.order_by("id").first() or 0, ids.order_by("-id").first() or 0
+    lo, hi = max(first, low or 0), min(last, high - 1 if high else last)
+    if hi < lo:
+        return 0.0
+    step = max(1, (hi - lo) // REGION_SAMPLES)
+    found = list(AuditEntry.objects.filter(id__in=range(lo, hi + 1, step)).values_list("region_code", flat=True))
+    if not found:
+        return 1.0
+    return sum(code.startswith(prefix) for code in found) / len(found)
+
+
+def region_filter(qs: QuerySet[AuditEntry], prefix: str, broad: bool = False) -> QuerySet[AuditEntry]:
+    """Entries under ``prefix``; ``broad`` keeps SQLite from driving the query by the region index.
+
+    PostgreSQL's statistics tell it how much of the table a code range holds; SQLite's do not, and it would
+    read a whole county through the region index and sort it when walking the id index backwards finds a
+    page at once. A unary plus (a no-op on the value) makes the column unusable for an index there.
+    """
+    if not prefix:
+        return qs
+    if not broad or connection.vendor != "sqlite":
+        return qs.filter(code_prefix_q("region_code", prefix))
+    code = Func(F("region_code"), template="+%(expressions)s", output_field=models.CharField())
+    upper = codes.prefix_upper_bound(prefix)
+    conditions = [GreaterThanOrEqual(code, prefix)]
+    if upper is not None:
+        conditions.append(LessThan(code, upper))
+    return qs.filter(*conditions)
+
+
 def actor_q(username: str) -> Q:
     """A user's entries by their id (stable across renames); the name as written for removed accounts."""
     from django.contrib.auth import get_user_model
@@ -133,10 +185,23 @@ def actor_q(username: str) -> Q:
 
 
 def search(user: Any, f: Filters) -> QuerySet[AuditEntry]:
+    """The entries ``user`` may see that match ``f`` (the region filter only ever narrows the scope)."""
     scope = user_scope_prefix(user)
     if scope is None:
         return AuditEntry.objects.none()
-    return apply_filters(visible_entries(user), f, scope)
+    prefix = scope
+    if f.region:
+        prefix = narrow_prefix(scope, f.region)
+        if prefix is None:
+            return AuditEntry.objects.none()
+    bounds = id_bounds(f)
+    if bounds is None:
+        return AuditEntry.objects.none()
+    qs = apply_filters(AuditEntry.objects.all(), f, bounds)
+    if prefix and connection.vendor == "sqlite" and not (f.actor or f.object_id or f.request_id):
+        # With a selective equality filter its index drives anyway; otherwise SQLite needs to be told.
+        return region_filter(qs, prefix, broad=region_share(prefix, *bounds) >= BROAD_REGION_SHARE)
+    return region_filter(qs, prefix)
 
 
 # --- keyset pages --------------------------------------------------------------------------------------

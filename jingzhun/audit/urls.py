@@ -7,5 +7,5 @@ urlpatterns = [
     path("", views.search_page, name="search"),
     path("export.csv", views.export_csv, name="export"),
     path("<int:pk>/", views.entry_detail, name="detail"),
-    path("history/<str:object_type>/<str:object_id>/", views.history, name="history"),
+    path("history/<str:object_type>/<path:object_id>/", views.history, name="history"),
 ]
