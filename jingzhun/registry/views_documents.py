@@ -1,0 +1,150 @@
+"""Archive documents: 明白卡 and 人有卡 (HTML for printing, and PDF), 村有簿 and 乡有册 (XLSX).
+
+Every object is looked up through the user's scope, so a card or register outside it is a 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Callable
+from typing import IO
+
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+
+from jingzhun.core.scope import get_visible_or_404
+from jingzhun.regions.models import Region, RegionLevel
+from jingzhun.registry import documents
+from jingzhun.registry.views_village import FIRST_YEAR
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _optional_url(name: str, *args: object) -> str | None:
+    """A link to a page owned by the household pages, if that page exists yet."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def _pdf_response(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(False, filename)
+    return response
+
+
+def household_card(request: HttpRequest, pk: int) -> HttpResponse:
+    household = get_visible_or_404(documents.card_queryset(), request.user, pk=pk)
+    card = documents.build_household_card(household)
+    return render(
+        request,
+        "registry/card_household.html",
+        {
+            "card": card,
+            "household_url": _optional_url("registry:household_detail", household.pk),
+            "active_nav": "households",
+        },
+    )
+
+
+def household_card_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    household = get_visible_or_404(documents.card_queryset(), request.user, pk=pk)
+    card = documents.build_household_card(household)
+    return _pdf_response(documents.household_card_pdf(card), f"明白卡-{card.household_number}.pdf")
+
+
+def member_card(request: HttpRequest, pk: int) -> HttpResponse:
+    member = get_visible_or_404(documents.member_card_queryset(), request.user, pk=pk)
+    card = documents.build_member_card(member)
+    return render(
+        request,
+        "registry/card_member.html",
+        {
+            "card": card,
+            "household_card_url": reverse("registry:household_card", args=[card.household_id]),
+            "active_nav": "households",
+        },
+    )
+
+
+def member_card_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    member = get_visible_or_404(documents.member_card_queryset(), request.user, pk=pk)
+    card = documents.build_member_card(member)
+    return _pdf_response(documents.member_card_pdf(card), f"人有卡-{card.household_number}-{card.name}.pdf")
+
+
+def _register_year(request: HttpRequest, region: Region) -> int:
+    raw = request.GET.get("year", "")
+    if raw.isdigit() and FIRST_YEAR <= int(raw) <= dt.date.today().year + 1:
+        return int(raw)
+    return documents.default_year(region)
+
+
+def _xlsx_response(write: Callable[[IO[bytes]], None], filename: str) -> FileResponse:
+    # openpyxl's write-only workbook streams rows to a temporary file; the response then streams that file.
+    out = tempfile.TemporaryFile()  # noqa: SIM115 -- FileResponse closes it once sent
+    try:
+        write(out)
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return FileResponse(out, as_attachment=True, filename=filename, content_type=XLSX)
+
+
+def village_register(request: HttpRequest, code: str) -> FileResponse:
+    """村有簿 of one village for a year (?year=)."""
+    village = get_visible_or_404(Region.objects.filter(level=RegionLevel.VILLAGE), request.user, code=code)
+    year = _register_year(request, village)
+    return _xlsx_response(
+        lambda out: documents.write_village_register(village, year, out),
+        f"{village.name}村有簿-{year}.xlsx",
+    )
+
+
+def township_register(request: HttpRequest, code: str) -> FileResponse:
+    """乡有册 of one township for a year (?year=)."""
+    township = get_visible_or_404(Region.objects.filter(level=RegionLevel.TOWNSHIP), request.user, code=code)
+    year = _register_year(request, township)
+    return _xlsx_response(
+        lambda out: documents.write_township_register(township, year, out),
+        f"{township.name}乡有册-{year}.xlsx",
+    )
+
+
+def registers(request: HttpRequest) -> HttpResponse:
+    """The registers the user may download: each township and village in their scope."""
+    regions = list(
+        Region.objects.visible_to(request.user)
+        .current()
+        .filter(level__in=[RegionLevel.TOWNSHIP, RegionLevel.VILLAGE])
+        .order_by("code")
+    )
+    townships: dict[str, dict[str, object]] = {}
+    for r in regions:
+        if r.level == RegionLevel.TOWNSHIP:
+            townships[r.code] = {"region": r, "villages": []}
+    orphans: list[Region] = []  # a village user sees their village without its township
+    for r in regions:
+        if r.level == RegionLevel.VILLAGE:
+            entry = townships.get(r.parent_id or "")
+            (entry["villages"] if entry else orphans).append(r)  # type: ignore[union-attr]
+    raw = request.GET.get("year", "")
+    year = int(raw) if raw.isdigit() and FIRST_YEAR <= int(raw) <= dt.date.today().year + 1 else None
+    return render(
+        request,
+        "registry/village_registers.html",
+        {
+            "townships": list(townships.values()),
+            "orphans": orphans,
+            "year": year,
+            "years": list(range(dt.date.today().year, FIRST_YEAR - 1, -1)),
+            "title": _("档案名册"),
+            "active_nav": "registers",
+        },
+    )
