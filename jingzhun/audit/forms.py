@@ -28,6 +28,7 @@ class AuditSearchForm(forms.Form):
     date_from = forms.DateField(label=_("开始日期"), required=False, widget=DateInput())
     date_to = forms.DateField(label=_("结束日期"), required=False, widget=DateInput())
     object_type = forms.ChoiceField(label=_("对象类型"), required=False)
+    object_id = forms.CharField(label=_("对象ID"), required=False, max_length=64)
     action = forms.ChoiceField(label=_("操作"), required=False, choices=[("", _("全部")), *Action.choices])
     request = forms.UUIDField(label=_("请求编号"), required=False)
     q = forms.CharField(label=_("对象名称或ID"), required=False, max_length=100)
@@ -57,6 +58,7 @@ class AuditSearchForm(forms.Form):
             date_from=d.get("date_from"),
             date_to=d.get("date_to"),
             object_type=d.get("object_type") or "",
+            object_id=(d.get("object_id") or "").strip(),
             action=d.get("action") or "",
             request_id=d.get("request"),
             text=(d.get("q") or "").strip(),

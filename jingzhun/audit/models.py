@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import decimal
 import hashlib
@@ -170,6 +171,16 @@ def diff_states(before: dict[str, Any] | None, after: dict[str, Any] | None) -> 
     return changes
 
 
+def lock_chain(using: str = "default") -> AuditChainHead:
+    """Lock the chain head until the transaction ends (appends are serialised so the chain never forks).
+
+    Audited saves and deletes take it before touching their row, so two writers always lock in the same
+    order (head, then rows) and cannot deadlock on each other's rows. Must run inside a transaction.
+    """
+    head, _created = AuditChainHead.objects.using(using).select_for_update().get_or_create(pk=1)
+    return head
+
+
 def append_entries(rows: list[dict[str, Any]], *, using: str = "default") -> list[AuditEntry]:
     """Append entries in one locked step; each row has action, object_type, object_id, object_repr,
     region_code, changes and optionally reason. Actor, request id and time come from the context."""
@@ -178,7 +189,7 @@ def append_entries(rows: list[dict[str, Any]], *, using: str = "default") -> lis
     ctx = current()
     remote_addr = _REMOTE_ADDR_FIELD.get_prep_value(ctx.remote_addr)  # hash the form the database keeps
     with transaction.atomic(using=using):
-        head, _created = AuditChainHead.objects.using(using).select_for_update().get_or_create(pk=1)
+        head = lock_chain(using)
         # Taken under the lock and never before the previous entry's time, so time order = chain order
         # (an entry's id fixes its place) and a time range can be searched as an id range.
         now = _clock()
@@ -238,6 +249,9 @@ def entry_row(instance: AuditedModel, action: str, changes: dict[str, Any]) -> d
     }
 
 
+_MUTABLE = (dict, list)  # JSON values a caller could edit in place
+
+
 class AuditedModel(models.Model):
     """Mixin: every save and delete writes an AuditEntry with the field diff, in the same transaction.
 
@@ -258,15 +272,35 @@ class AuditedModel(models.Model):
     @classmethod
     def from_db(cls, db: str, field_names: list[str], values: list[Any]) -> AuditedModel:
         instance = super().from_db(db, field_names, values)
-        instance._audit_snapshot = instance.audit_state()
+        # Keep the loaded values, converted into the diff's form only if the instance is saved or deleted
+        # (most loaded rows are only read). Mutable values are copied: an in-place edit is a change.
+        instance._audit_loaded = (
+            field_names,
+            [copy.deepcopy(v) if type(v) in _MUTABLE else v for v in values],
+        )
+        instance._audit_snapshot_cache = None
         return instance
 
+    @property
+    def _audit_snapshot(self) -> dict[str, Any] | None:
+        """The audit state as last loaded from or written to the database (None: never loaded)."""
+        cached = getattr(self, "_audit_snapshot_cache", None)
+        if cached is None and getattr(self, "_audit_loaded", None) is not None:
+            names, values = self._audit_loaded
+            cached = self._audit_state_of(dict(zip(names, values, strict=True)))
+            self._audit_snapshot_cache, self._audit_loaded = cached, None
+        return cached
+
+    @_audit_snapshot.setter
+    def _audit_snapshot(self, state: dict[str, Any]) -> None:
+        self._audit_snapshot_cache, self._audit_loaded = state, None
+
     def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        snapshot = self._audit_snapshot  # before the reload replaces the values it was taken from
         super().refresh_from_db(*args, **kwargs)
         # Reloaded values are the database's now: the next save diffs against them, not the old load.
         fields = kwargs.get("fields", args[1] if len(args) > 1 else None)
         state = self.audit_state()
-        snapshot = getattr(self, "_audit_snapshot", None)
         if snapshot is None or fields is None:
             self._audit_snapshot = state
             return
@@ -274,6 +308,7 @@ class AuditedModel(models.Model):
         for f in self._meta.concrete_fields:
             if (f.name in wanted or f.attname in wanted) and f.name in state:
                 snapshot[f.name] = state[f.name]
+        self._audit_snapshot = snapshot
 
     @classmethod
     def audit_object_type(cls) -> str:
@@ -281,12 +316,18 @@ class AuditedModel(models.Model):
         return cls._meta.concrete_model._meta.label_lower
 
     def audit_state(self) -> dict[str, Any]:
-        state: dict[str, Any] = {}
+        """The recorded form of the instance's current (loaded) field values."""
         deferred = self.get_deferred_fields()
+        return self._audit_state_of(
+            {f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields if f.attname not in deferred}
+        )
+
+    def _audit_state_of(self, values: dict[str, Any]) -> dict[str, Any]:
+        state: dict[str, Any] = {}
         for f in self._meta.concrete_fields:
-            if f.attname in deferred or f.name in self.audit_exclude or f.primary_key:
+            if f.attname not in values or f.name in self.audit_exclude or f.primary_key:
                 continue
-            value = to_audit_value(getattr(self, f.attname))
+            value = to_audit_value(values[f.attname])
             if f.name in self.audit_mask:
                 value = hashlib.sha256(str(value).encode()).hexdigest()[:12] if value else None
             state[f.name] = value
@@ -311,10 +352,11 @@ class AuditedModel(models.Model):
         using = kwargs.get("using") or "default"
         update_fields = kwargs.get("update_fields")
         with transaction.atomic(using=using):
+            lock_chain(using)
             # A new instance with a natural key (a region code) may overwrite an existing row: Django
             # then updates, and the entry must say so with the real before-values.
-            if self._state.adding and (kwargs.get("force_insert") or self.pk is None):
-                before = None
+            if self._state.adding and (kwargs.get("force_insert") or self.pk is None or self._meta.pk.has_default()):
+                before = None  # Django inserts without looking (a generated key, as Django itself assumes)
             else:
                 before = self._audit_before(using)
             super().save(*args, **kwargs)
@@ -344,6 +386,7 @@ class AuditedModel(models.Model):
 
 def record_pre_delete(sender: type[models.Model], instance: AuditedModel, using: str, **kwargs: Any) -> None:
     """Capture what is about to be deleted while its related rows (for the region code) still exist."""
+    lock_chain(using)  # Collector.delete sends pre_delete inside its transaction, before deleting
     before = instance._audit_before(using) or instance.audit_state()
     instance._audit_deleting = entry_row(instance, Action.DELETE, diff_states(before, None))
 

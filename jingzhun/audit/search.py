@@ -20,6 +20,7 @@ from django.db.models import F, Func, Q, QuerySet
 from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from jingzhun.audit.models import AuditedModel, AuditEntry, audited_models
 from jingzhun.core.scope import can_see_code, code_prefix_q, user_scope_prefix
@@ -290,6 +291,21 @@ class EntryView:
     type_label: str
     changes: list[FieldChange] = field(default_factory=list)
     region_name: str = ""
+
+    @property
+    def source_label(self) -> str:
+        return str(SOURCE_LABELS.get(self.entry.source, self.entry.source))
+
+
+# Where a change came from (AuditContext.source); unknown sources are shown as written.
+SOURCE_LABELS = {
+    "web": gettext_lazy("网页"),
+    "command": gettext_lazy("命令行"),
+    "import": gettext_lazy("批量导入"),
+    "job": gettext_lazy("后台任务"),
+    "demo": gettext_lazy("演示数据"),
+    "system": gettext_lazy("系统"),
+}
 
 
 def display_value(model_field: models.Field | None, value: Any, masked: bool) -> str | None:

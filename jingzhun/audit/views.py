@@ -19,6 +19,7 @@ from django.utils.translation import gettext_noop
 from jingzhun.audit.forms import AuditSearchForm
 from jingzhun.audit.models import GENESIS_HASH, AuditEntry
 from jingzhun.audit.search import (
+    SOURCE_LABELS,
     Filters,
     bounded_count,
     can_view_history,
@@ -193,7 +194,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
                     timezone.localtime(e.timestamp).strftime("%Y-%m-%d %H:%M:%S"),
                     _cell(e.actor_username),
                     e.actor_id or "",
-                    e.source,
+                    str(SOURCE_LABELS.get(e.source, e.source)),
                     e.remote_addr or "",
                     e.request_id,
                     e.get_action_display(),

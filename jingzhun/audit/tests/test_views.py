@@ -214,6 +214,8 @@ def test_filter_by_object_type_action_and_text(client, log, auditor):
         log.late_night.pk,
     }
     assert get_ids(client, q="甲一新") == [log.rename_a1.pk]
+    flag_id = log.flag_b1.object_id
+    assert get_ids(client, object_type="regions.regionflag", object_id=flag_id) == [log.flag_b1.pk]
     assert get_ids(client, q=log.tree.village_a1, action="update") == [log.rename_a1.pk]
 
 
