@@ -1591,7 +1591,8 @@ def with_member(household: Any, member: Any) -> tuple[list[Any], int]:
     returns (members, index of ``member``) for ``check_household`` and ``errors_for_forms``."""
     from jingzhun.registry.models import Member
 
-    rows = [m for m in Member.objects.filter(household=household).order_by("pk") if m.pk != member.pk]
+    stored = Member.objects.filter(household=household).order_by("pk") if household.pk else []
+    rows = [m for m in stored if member.pk is None or m.pk != member.pk]
     rows.append(member)
     return rows, len(rows) - 1
 

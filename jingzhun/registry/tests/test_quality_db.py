@@ -234,3 +234,15 @@ def test_command_options(tree):
         call_command("check_quality", "--as-of", "year-end", stdout=io.StringIO())
     with pytest.raises(CommandError):
         call_command("check_quality", "--as-of", "2020-13-01", stdout=io.StringIO())
+
+
+def test_new_household_with_unsaved_members(tree):
+    from jingzhun.registry.models import Household
+
+    household = Household(household_number="431102100201999", village_id=tree.village_a1, phone="13700000000")
+    head = Member(name="新户主", sex="1", id_number="123", relationship="01", education="3", labour="1")
+    members, index = quality.with_member(household, head)
+    assert index == 0
+    violations = quality.check_household(household, members=members)
+    errors = quality.errors_for_forms(violations, member_index=index, fields=["id_number"])
+    assert errors["id_number"] == ["新户主：证件号码应为 18 位（残疾人证号 20 位），当前 3 位"]
