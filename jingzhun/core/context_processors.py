@@ -14,6 +14,7 @@ def navigation(user: Any) -> list[dict[str, str]]:
     """Modules the user's role can open, in the order of a household's life."""
     items = [{"key": "home", "label": _("首页"), "url": reverse("core:home")}]
     items.append({"key": "regions", "label": _("行政区划"), "url": reverse("regions:browse")})
+    items.append({"key": "households", "label": _("建档立卡"), "url": reverse("registry:household_list")})
     items.append({"key": "quality", "label": _("数据质量"), "url": reverse("registry:quality_summary")})
     items.append({"key": "exchange", "label": _("Excel导入导出"), "url": reverse("exchange:index")})
     items.append({"key": "policy", "label": _("政策参数"), "url": reverse("policy:overview")})

@@ -15,7 +15,10 @@ _id_seq = iter(range(1, 10**7))
 
 
 def valid_id(birth: dt.date = dt.date(1970, 5, 17), sex: str = "1", area: str = "431102") -> str:
-    return make_id_number(area, birth, next(_id_seq), sex)
+    # make_id_number keeps 3 sequence digits and bumps them to the sex's parity, so consecutive numbers
+    # could collide: take one parity slot per number and move to the next area code every 500 numbers.
+    n = next(_id_seq)
+    return make_id_number(f"{int(area) + n // 500:06d}", birth, (n % 500) * 2 + (sex == "1"), sex)
 
 
 class HouseholdFactory(factory.django.DjangoModelFactory):
