@@ -1,0 +1,16 @@
+"""操作日志: who changed which record, when, in which request, from what to what — provably unaltered.
+
+* Recording: ``AuditedModel`` (models.py) writes one entry per save/delete in the same transaction,
+  including ``queryset.delete()`` and cascades; bulk paths call ``append_entries`` with ``entry_row``.
+  ``audit_context`` / ``audit_reason`` (context.py) set the actor, request id (one correlated set per
+  request, command or import) and reason; AuditContextMiddleware does it for each web request.
+* Integrity: each entry's hash covers its content and the previous hash; the chain head is locked for every
+  append. ``manage.py verify_audit`` recomputes the chain and names the first broken entry; writing down the
+  printed head (``#id hash``) and later running ``verify_audit --anchor ID:HASH`` also proves nobody with
+  database access rewrote the whole chain since. On PostgreSQL a trigger refuses UPDATE/DELETE; TRUNCATE and
+  the table owner's ALTER TABLE remain possible, which is why the app should not connect as the owner in
+  production and why verification with anchors matters.
+* Reading: /audit/ (search, CSV export, entry detail) for 系统管理员/县级管理员/纪检审计 within their scope;
+  /audit/history/<type>/<id>/ for one object, linked from detail pages with
+  ``{% include "audit/_history_link.html" with object=obj %}``.
+"""

@@ -55,4 +55,5 @@ class Command(BaseCommand):
         self.stderr.write(f"操作日志校验失败：已核对 {result.count} 条，第一处损坏在 {first.describe()}")
         for other in result.breaks[1:]:
             self.stderr.write(f"另一处损坏：{other.describe()}")
-        raise CommandError(f"操作日志被改动：{first.describe()}", returncode=2)
+        where = f"#{first.entry_id}" if first.entry_id is not None else "链头"
+        raise CommandError(f"操作日志校验未通过（第一处损坏：{where}）", returncode=2)
