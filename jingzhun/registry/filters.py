@@ -106,14 +106,18 @@ class HouseholdFilterForm(forms.Form):
 
     def region_groups(self) -> list[dict[str, Any]]:
         """The region choices as [{label, options: [(code, name, selected)]}] (label None = no optgroup)."""
-        current = str(self.data.get("region") or "")
+        # The filter value is a code prefix (431102101 for a township): compare prefixes, not raw codes.
+        current = (getattr(self, "cleaned_data", None) or {}).get("region", "")
+
+        def option(code: str, name: str) -> tuple[str, str, bool]:
+            return code, name, bool(code) and codes.prefix_of(code) == current
+
         groups: list[dict[str, Any]] = []
         for value, label in self.region_options:
             if isinstance(label, list):
-                options = [(code, name, code == current) for code, name in label]
-                groups.append({"label": value, "options": options})
+                groups.append({"label": value, "options": [option(code, name) for code, name in label]})
             else:
-                groups.append({"label": None, "options": [(value, label, value == current)]})
+                groups.append({"label": None, "options": [option(value, label)]})
         return groups
 
     def clean_region(self) -> str:

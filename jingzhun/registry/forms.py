@@ -73,6 +73,11 @@ def today() -> dt.date:
     return dt.date.today()
 
 
+def date_input() -> forms.DateInput:
+    # <input type="date"> only accepts ISO dates; the zh-hans display format (2026/11/24) would be dropped.
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class CodeFieldsMixin:
     """Turn the code columns of a ModelForm into selects over the code tables valid in ``code_year``."""
 
@@ -102,6 +107,7 @@ class CodeFieldsMixin:
                 required=name in self.required_codes,
                 help_text=field.help_text,
                 disabled=field.disabled,
+                initial=field.initial,  # the model default (居民身份证, 汉族, 健康) for a new record
             )
 
 
@@ -386,7 +392,7 @@ class MemberForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm):
     class Meta:
         model = Member
         fields = [name for _title, names in MEMBER_SECTIONS for name in names if name != "audit_note"]
-        widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        widgets = {"birth_date": date_input()}
 
     def __init__(self, *args: Any, household: Household, year: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -593,7 +599,7 @@ class MemberAddForm(MemberForm):
     """增加成员: 新生 / 婚入 / 其他迁入, with the date; saved through services.add_member."""
 
     reason = forms.ChoiceField(label=_("增加原因"))
-    date = forms.DateField(label=_("增加日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("增加日期"), widget=date_input())
     note = forms.CharField(label=_("说明"), required=False, max_length=200)
 
     sections = ((_("增加原因"), ("reason", "date", "note")), *MEMBER_SECTIONS)
@@ -626,7 +632,7 @@ class MemberRemoveForm(forms.Form):
     """减少成员: 死亡 / 婚出 / 其他迁出. The member stays in the file as 已减少."""
 
     reason = forms.ChoiceField(label=_("减少原因"))
-    date = forms.DateField(label=_("减少日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("减少日期"), widget=date_input())
     note = forms.CharField(label=_("说明"), required=False, max_length=200)
 
     def __init__(self, *args: Any, member: Member, **kwargs: Any) -> None:
@@ -676,7 +682,7 @@ class MemberMoveForm(TargetHouseholdMixin):
     """成员户间迁移: the member leaves this household (kept in history) and joins the target."""
 
     relationship = forms.ChoiceField(label=_("在目标户中与户主关系"))
-    date = forms.DateField(label=_("迁移日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("迁移日期"), widget=date_input())
     note = forms.CharField(label=_("说明"), required=False, max_length=200)
 
     def __init__(self, *args: Any, member: Member, user: Any, **kwargs: Any) -> None:
@@ -707,7 +713,7 @@ class ChangeHeadForm(forms.Form):
     """变更户主: choose the new head among the active members and give everyone's new 与户主关系."""
 
     new_head = forms.TypedChoiceField(label=_("新户主"), coerce=int)
-    date = forms.DateField(label=_("变更日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("变更日期"), widget=date_input())
 
     def __init__(self, *args: Any, household: Household, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -744,7 +750,7 @@ class HouseholdSplitForm(forms.Form):
     members = forms.TypedMultipleChoiceField(label=_("分出的成员"), coerce=int, widget=forms.CheckboxSelectMultiple)
     new_head = forms.TypedChoiceField(label=_("新户户主"), coerce=int)
     new_number = forms.CharField(label=_("新户户编号"), required=False, max_length=20, help_text=_("留空则自动生成"))
-    date = forms.DateField(label=_("分户日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("分户日期"), widget=date_input())
     note = forms.CharField(label=_("说明"), required=False, max_length=200)
 
     def __init__(self, *args: Any, household: Household, **kwargs: Any) -> None:
@@ -800,7 +806,7 @@ class HouseholdSplitForm(forms.Form):
 class HouseholdMergeForm(TargetHouseholdMixin):
     """合户: every member of this household joins the target; this household is 注销 (kept, not deleted)."""
 
-    date = forms.DateField(label=_("合户日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("合户日期"), widget=date_input())
 
     def __init__(self, *args: Any, household: Household, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

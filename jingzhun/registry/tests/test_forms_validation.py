@@ -156,6 +156,11 @@ class TestMemberConsistency:
         form = MemberAddForm(member_data(reason="2", date="2026-01-01"), household=hh)
         assert "增加原因为“新生”" in errors(form)["reason"][0]
 
+    def test_new_member_form_starts_from_model_defaults(self, hh):
+        form = MemberAddForm(household=hh)
+        assert (form["id_type"].value(), form["ethnicity"].value(), form["health"].value()) == ("1", "01", "1")
+        assert form["date"].value() == dt.date.today()
+
     def test_code_valid_only_in_later_years(self, hh):
         # 弱劳动力或半劳动力 exists from 2021; a form for 2019 does not offer it.
         form = MemberForm(member_data(labour="5"), household=hh, year=2019)

@@ -250,6 +250,11 @@ class TestHouseholdChanges:
         child.refresh_from_db()
         assert child.removal_reason == "3"
 
+    def test_date_inputs_get_iso_dates(self, logged_in, household):
+        # <input type="date"> drops anything but YYYY-MM-DD (the zh-hans format would show an empty field).
+        html = logged_in.get(reverse("registry:household_split", args=[household.pk])).content.decode()
+        assert f'type="date" name="date" value="{TODAY.isoformat()}"' in html
+
     def test_split_validation(self, logged_in, household):
         child = household.active_members().get(name="张小1")
         spouse = household.active_members().get(relationship="02")

@@ -73,6 +73,10 @@ class TestListScope:
         client.force_login(county_admin)
         assert listed(client, region=tree.township_b) == {spread["d"].household_number}
         assert len(listed(client)) == 4
+        for value in (tree.township_b, tree.township_b[:9]):  # full code or prefix: the option is selected
+            form = client.get(LIST, {"region": value}).context["form"]
+            selected = [c for g in form.region_groups() for c, _n, sel in g["options"] if sel]
+            assert selected == [tree.township_b]
 
 
 class TestListFilters:
