@@ -188,7 +188,9 @@ def append_entries(rows: list[dict[str, Any]], *, using: str = "default") -> lis
         return []
     ctx = current()
     remote_addr = _REMOTE_ADDR_FIELD.get_prep_value(ctx.remote_addr)  # hash the form the database keeps
-    with transaction.atomic(using=using):
+    # No savepoint of its own (two round trips per append): a failed append must fail the whole
+    # transaction anyway, since a change may not commit without its entry.
+    with transaction.atomic(using=using, savepoint=False):
         head = lock_chain(using)
         # Taken under the lock and never before the previous entry's time, so time order = chain order
         # (an entry's id fixes its place) and a time range can be searched as an id range.
@@ -351,7 +353,8 @@ class AuditedModel(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         using = kwargs.get("using") or "default"
         update_fields = kwargs.get("update_fields")
-        with transaction.atomic(using=using):
+        # Like Django's own save_base: no savepoint; an error fails the enclosing transaction.
+        with transaction.atomic(using=using, savepoint=False):
             lock_chain(using)
             # A new instance with a natural key (a region code) may overwrite an existing row: Django
             # then updates, and the entry must say so with the real before-values.

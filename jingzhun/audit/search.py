@@ -73,9 +73,6 @@ class Filters:
     request_id: uuid.UUID | None = None
     text: str = ""
 
-    def is_empty(self) -> bool:
-        return not any(getattr(self, name) for name in self.__dataclass_fields__)
-
 
 def local_midnight(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_default_timezone())
