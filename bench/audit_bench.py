@@ -235,7 +235,12 @@ INDEX_NAME = re.compile(r"(audit_[a-z_]+id|audit_auditentry_pkey|audit_auditentr
 def plan_summary(qs: Any) -> tuple[str, str]:
     plan = qs.explain()
     names = sorted(set(INDEX_NAME.findall(plan)))
-    uses = ", ".join(names) if names else "NO INDEX (scan)"
+    if names:
+        uses = ", ".join(names)
+    elif "TEMP B-TREE" in plan or "Sort" in plan:
+        uses = "NO INDEX: full scan and sort"
+    else:
+        uses = "no filter index: newest-first scan until the page is full"
     return uses, plan
 
 
