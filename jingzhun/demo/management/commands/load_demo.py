@@ -1,4 +1,8 @@
-"""Load the demo county (零陵区): regions, flags and one login per role. Safe to run again."""
+"""Load the demo county (零陵区): regions, flags, one login per role and the generated households.
+
+Safe to run again: a second run adds nothing. ``--households N`` sets the size (default: the 12,187
+paired households of the seed report, ~40,000 members); ``--households 300000`` builds the benchmark set.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,9 @@ from django.db import transaction
 from jingzhun.accounts.models import User
 from jingzhun.accounts.roles import Role
 from jingzhun.audit.context import audit_context
+from jingzhun.demo import households as demo_households
 from jingzhun.demo import regions as demo_regions
+from jingzhun.demo.loader import load_households
 from jingzhun.regions.importer import apply_rows
 from jingzhun.regions.models import Region, RegionFlag, RegionFlagKind
 
@@ -23,6 +29,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--quiet", action="store_true")
+        parser.add_argument(
+            "--households",
+            type=int,
+            default=demo_households.DEFAULT_HOUSEHOLDS,
+            help=f"演示户数（默认 {demo_households.DEFAULT_HOUSEHOLDS}；0 表示只载入区划和账号）",
+        )
+        parser.add_argument("--seed", type=int, default=demo_households.SEED, help="随机种子（相同种子数据相同）")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if getattr(settings, "PRODUCTION", False):
@@ -33,10 +46,29 @@ class Command(BaseCommand):
             result = apply_rows(demo_regions.region_rows(villages, groups))
             flags = self._flags(villages)
             users = self._users(villages)
-        if not options["quiet"]:
+            if not options["quiet"]:
+                self.stdout.write(
+                    f"行政区划：新增 {result.created}，更新 {result.updated}，未变 {result.unchanged}；"
+                    f"区划标识新增 {flags}；演示账号新增 {users}"
+                )
+            count = options["households"]
+            if count < 0:
+                raise CommandError("--households 不能为负数")
+            if count:
+                self._households(count, options["seed"], quiet=options["quiet"])
+
+    def _households(self, count: int, seed: int, *, quiet: bool) -> None:
+        def progress(done: int, total: int, seconds: float) -> None:
+            self.stdout.write(f"  演示户：{done:,}/{total:,}（{seconds:.0f} 秒）")
+            self.stdout.flush()
+
+        loaded = load_households(count, seed=seed, progress=None if quiet else progress)
+        if not quiet:
             self.stdout.write(
-                f"行政区划：新增 {result.created}，更新 {result.updated}，未变 {result.unchanged}；"
-                f"区划标识新增 {flags}；演示账号新增 {users}"
+                f"演示户：新增 {loaded.created:,} 户、{loaded.members:,} 人、{loaded.years:,} 条年度信息，"
+                f"已存在 {loaded.existing:,} 户"
+                + (f"，证件号码冲突跳过 {loaded.skipped_clash:,} 户" if loaded.skipped_clash else "")
+                + f"；用时 {loaded.seconds:.1f} 秒"
             )
 
     @transaction.atomic
