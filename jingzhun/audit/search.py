@@ -314,7 +314,8 @@ def display_value(model_field: models.Field | None, value: Any, masked: bool) ->
         return _("是") if value else _("否")
     if value == "":
         return _("（空）")
-    if model_field is not None and model_field.choices:
+    # Reverse relations (e.g. a change key that matches a related_name) have no choices.
+    if model_field is not None and getattr(model_field, "choices", None):
         label = dict(model_field.flatchoices).get(value)
         if label is not None and str(label) != str(value):
             return f"{label}（{value}）"
@@ -335,9 +336,12 @@ def field_changes(entry: AuditEntry) -> list[FieldChange]:
         if model is not None:
             try:
                 model_field = model._meta.get_field(name)
-                label = str(getattr(model_field, "verbose_name", name))
             except FieldDoesNotExist:
-                pass
+                model_field = None
+            if model_field is not None and not getattr(model_field, "concrete", False):
+                model_field = None  # a reverse relation, not a stored column
+            if model_field is not None:
+                label = str(getattr(model_field, "verbose_name", name))
         masked = name in masked_fields
         out.append(
             FieldChange(

@@ -398,3 +398,26 @@ def test_region_page_links_to_its_history(client, log, make_user):
     link = re.search(rf'href="([^"]*/audit/history/regions.region/{log.tree.village_a1}/[^"]*)"', html)
     assert link and "变更历史" in html
     assert client.get(link.group(1).replace("&amp;", "&")).status_code == 200
+
+
+def test_entry_detail_survives_keys_that_name_reverse_relations(client, tree, make_user):
+    """Bulk writers summarise related rows under keys such as "members" (a reverse relation of Household)."""
+    from jingzhun.audit.context import audit_context
+    from jingzhun.audit.models import append_entries
+
+    with audit_context(None, source="demo"):
+        (entry,) = append_entries(
+            [
+                {
+                    "action": "create",
+                    "object_type": "registry.household",
+                    "object_id": 1,
+                    "object_repr": "示例户",
+                    "region_code": tree.village_a1,
+                    "changes": {"members": [None, 5], "years": [None, "2014–2025"], "household_number": [None, "1"]},
+                }
+            ]
+        )
+    client.force_login(make_user("auditor", tree.county))
+    assert client.get(reverse("audit:detail", args=[entry.pk])).status_code == 200
+    assert client.get(reverse("audit:search")).status_code == 200
