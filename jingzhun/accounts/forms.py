@@ -190,7 +190,7 @@ class StatusForm(forms.Form):
         label=_("原因"),
         required=False,
         max_length=200,
-        widget=forms.TextInput(attrs={"placeholder": gettext("如：调离岗位、退休")}),
+        widget=forms.TextInput(attrs={"placeholder": _("如：调离岗位、退休")}),
     )
 
 
@@ -261,7 +261,7 @@ class UserFilterForm(forms.Form):
         label=_("搜索"),
         required=False,
         max_length=50,
-        widget=forms.TextInput(attrs={"placeholder": gettext("用户名、姓名或电话"), "type": "search"}),
+        widget=forms.TextInput(attrs={"placeholder": _("用户名、姓名或电话"), "type": "search"}),
     )
     role = forms.ChoiceField(label=_("角色"), required=False, choices=[("", _("全部")), *Role.choices])
     status = forms.ChoiceField(label=_("状态"), required=False, choices=STATUS_CHOICES)

@@ -5,16 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-INCOME_ITEMS: tuple[tuple[str, str], ...] = (
-    ("wage_income", "工资性收入"),
-    ("business_income", "生产经营性收入"),
-    ("property_income", "财产性收入"),
-    ("transfer_income", "转移性收入"),
-    ("claims_income", "理赔收入"),
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+StrOrPromise = str | Promise
+
+# Labels are lazy so pages show them in the reader's language.
+INCOME_ITEMS: tuple[tuple[str, StrOrPromise], ...] = (
+    ("wage_income", _("工资性收入")),
+    ("business_income", _("生产经营性收入")),
+    ("property_income", _("财产性收入")),
+    ("transfer_income", _("转移性收入")),
+    ("claims_income", _("理赔收入")),
 )
-DEDUCTION_ITEMS: tuple[tuple[str, str], ...] = (
-    ("production_expense", "生产经营性支出"),
-    ("compliant_out_of_pocket", "合规自付支出"),
+DEDUCTION_ITEMS: tuple[tuple[str, StrOrPromise], ...] = (
+    ("production_expense", _("生产经营性支出")),
+    ("compliant_out_of_pocket", _("合规自付支出")),
 )
 CENT = Decimal("0.01")
 

@@ -59,6 +59,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from jingzhun.policy.defaults import CODE_TABLES
 from jingzhun.registry.idcard import CHECK_CHARS, DISABILITY_CATEGORIES, PLACEHOLDER_PREFIX, WEIGHTS, mask_id_number
@@ -68,14 +69,14 @@ ERROR = "error"
 WARNING = "warning"
 LEVEL_LABELS = {ERROR: "错误", WARNING: "警告"}
 
-GROUP_IDENTITY = "身份"
-GROUP_STRUCTURE = "户结构"
-GROUP_AGE = "年龄与属性"
-GROUP_INSURANCE = "保险"
-GROUP_EMPLOYMENT = "就业"
-GROUP_LAND = "土地住房"
-GROUP_INCOME = "收入"
-GROUP_YEAR = "年度信息"
+GROUP_IDENTITY = gettext_noop("身份")  # marked for translation; pages translate at render
+GROUP_STRUCTURE = gettext_noop("户结构")
+GROUP_AGE = gettext_noop("年龄与属性")
+GROUP_INSURANCE = gettext_noop("保险")
+GROUP_EMPLOYMENT = gettext_noop("就业")
+GROUP_LAND = gettext_noop("土地住房")
+GROUP_INCOME = gettext_noop("收入")
+GROUP_YEAR = gettext_noop("年度信息")
 GROUPS = (
     GROUP_IDENTITY,
     GROUP_STRUCTURE,
