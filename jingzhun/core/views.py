@@ -1,22 +1,68 @@
 from __future__ import annotations
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
+from jingzhun.policy import services as policy
 from jingzhun.regions.models import Region, RegionFlagKind, RegionLevel, regions_flagged
+from jingzhun.registry.filters import default_year
+from jingzhun.registry.models import Household, HouseholdYear, Member, QualityIssue
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Landing page: the user's scope and how many regions of each level lie under it."""
+    """工作台: what lies under the user's scope — regions, households, the latest year's status, and
+    the figures behind two charts (exits by year, causes of poverty). Every count is scope-filtered."""
     user = request.user
-    regions = Region.objects.visible_to(user).current()
-    counts = {row["level"]: row["n"] for row in regions.values("level").annotate(n=Count("code")).order_by()}
-    stats = [{"label": label, "value": counts[level]} for level, label in RegionLevel.choices if counts.get(level)]
     prefix = user.scope_prefix or ""
-    poor_villages = len(regions_flagged(RegionFlagKind.POOR_VILLAGE, 2014, within=prefix))
+    regions = Region.objects.visible_to(user).current()
+    level_counts = {r["level"]: r["n"] for r in regions.values("level").annotate(n=Count("code")).order_by()}
+    region_stats = [
+        {"label": label, "value": level_counts[level]}
+        for level, label in RegionLevel.choices
+        if level_counts.get(level)
+    ]
+    households = Household.objects.visible_to(user).active()
+    year = default_year()
+    records = HouseholdYear.objects.visible_to(user).filter(year=year, household__status="active")
+    by_status = dict(records.values_list("exit_status").annotate(n=Count("id")).order_by())
+    registry_stats = [
+        {"label": _("在册户数"), "value": households.count()},
+        {"label": _("在户人数"), "value": Member.objects.visible_to(user).active().count()},
+        {"label": _("%(year)s年未脱贫户") % {"year": year}, "value": by_status.get("0", 0) + by_status.get("3", 0)},
+        {"label": _("监测对象户"), "value": households.filter(is_monitored=True).count()},
+    ]
+    issues = QualityIssue.objects.visible_to(user).aggregate(
+        errors=Count("id", filter=Q(level="error")), warnings=Count("id", filter=Q(level="warning"))
+    )
+    exits = list(
+        households.exclude(exit_year__isnull=True)
+        .values_list("exit_year")
+        .annotate(n=Count("id"))
+        .order_by("exit_year")
+    )
+    cause_labels = policy.labels("poverty_cause")
+    causes = sorted(
+        (
+            (cause_labels.get(code, code), n)
+            for code, n in records.exclude(main_cause="").values_list("main_cause").annotate(n=Count("id")).order_by()
+        ),
+        key=lambda pair: -pair[1],
+    )
     return render(
         request,
         "core/home.html",
-        {"stats": stats, "poor_villages_2014": poor_villages, "active_nav": "home"},
+        {
+            "region_stats": region_stats,
+            "registry_stats": registry_stats,
+            "poor_villages_2014": len(regions_flagged(RegionFlagKind.POOR_VILLAGE, 2014, within=prefix)),
+            "issues": issues,
+            "year": year,
+            "charts": {
+                "exits": {"years": [str(y) for y, _n in exits], "counts": [n for _y, n in exits]},
+                "causes": [{"name": name, "value": n} for name, n in causes],
+            },
+            "active_nav": "home",
+        },
     )

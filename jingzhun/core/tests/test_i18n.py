@@ -106,3 +106,9 @@ def test_compiled_catalogue_matches_the_po_file():
     compiled = {_key(e): _strings(e) for e in mo if e.msgid}
     expected = {_key(e): _strings(e) for e in po if not e.obsolete and e.translated()}
     assert compiled == expected
+
+
+def test_an_english_browser_still_gets_chinese_until_the_user_switches(client, tree, make_user):
+    client.force_login(make_user("village", tree.village_a1))
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "首页" in page and '<html lang="zh-hans">' in page
