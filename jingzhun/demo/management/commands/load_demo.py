@@ -17,7 +17,9 @@ from jingzhun.accounts.roles import Role
 from jingzhun.audit.context import audit_context
 from jingzhun.demo import households as demo_households
 from jingzhun.demo import regions as demo_regions
+from jingzhun.demo.households import MONITORING_LINE
 from jingzhun.demo.loader import load_households
+from jingzhun.policy.models import PovertyLine, PovertyLineKind
 from jingzhun.regions.importer import apply_rows
 from jingzhun.regions.models import Region, RegionFlag, RegionFlagKind
 
@@ -45,6 +47,7 @@ class Command(BaseCommand):
             groups = demo_regions.build_groups(villages)
             result = apply_rows(demo_regions.region_rows(villages, groups))
             flags = self._flags(villages)
+            self._monitoring_lines()
             users = self._users(villages)
             if not options["quiet"]:
                 self.stdout.write(
@@ -69,6 +72,16 @@ class Command(BaseCommand):
                 f"已存在 {loaded.existing:,} 户"
                 + (f"，证件号码冲突跳过 {loaded.skipped_clash:,} 户" if loaded.skipped_clash else "")
                 + f"；用时 {loaded.seconds:.1f} 秒"
+            )
+
+    def _monitoring_lines(self) -> None:
+        """The province's 防返贫监测范围 the demo households were generated against (Hunan, prefix 43)."""
+        for year, amount in MONITORING_LINE.items():
+            PovertyLine.objects.get_or_create(
+                kind=PovertyLineKind.MONITORING,
+                year=year,
+                region_prefix="43",
+                defaults={"amount": amount, "source": "演示数据（省定监测范围，示例值）"},
             )
 
     @transaction.atomic
