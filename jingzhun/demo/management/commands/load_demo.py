@@ -22,6 +22,7 @@ from jingzhun.demo.loader import load_households
 from jingzhun.policy.models import PovertyLine, PovertyLineKind
 from jingzhun.regions.importer import apply_rows
 from jingzhun.regions.models import Region, RegionFlag, RegionFlagKind
+from jingzhun.registry.quality_run import run_quality
 
 DEMO_PASSWORD = "jingzhun-demo"
 
@@ -73,6 +74,11 @@ class Command(BaseCommand):
                 + (f"，证件号码冲突跳过 {loaded.skipped_clash:,} 户" if loaded.skipped_clash else "")
                 + f"；用时 {loaded.seconds:.1f} 秒"
             )
+        if loaded.created:
+            # The data-quality pages should show the deliberate violations straight away.
+            checked = run_quality(demo_regions.COUNTY_CODE)
+            if not quiet:
+                self.stdout.write(f"数据质量检查：{checked.households:,} 户，发现问题 {checked.issues:,} 条")
 
     def _monitoring_lines(self) -> None:
         """The province's 防返贫监测范围 the demo households were generated against (Hunan, prefix 43)."""
