@@ -63,7 +63,11 @@ bench-regions: setup
 bench-audit: setup
 	$(BIN)/python bench/audit_bench.py $(ARGS)
 
-bench: bench-regions
+# ARGS passes options through, e.g. `make bench-import ARGS="--households 2000"`.
+bench-import: setup
+	$(BIN)/python bench/import_bench.py $(ARGS)
+
+bench: bench-regions bench-import
 
 clean:
 	rm -rf $(VENV) var staticfiles
