@@ -81,17 +81,24 @@ class Issue:
         }
 
 
-@dataclass
+@dataclass(eq=False)
 class RowIn:
     sheet: str
     row: int
     values: dict[str, Any]
-    raw: dict[str, str]
+    cells: list[Any]  # the row as read; raw text is derived on demand (memory: no second dict per row)
+    positions: dict[str, int]  # column key → position, shared by every row of the sheet
     columns: dict[str, Column]
     member_pk: Any = None  # set for member rows: the Member it updates, or the new Member object
 
+    def raw_text(self, key: str) -> str:
+        position = self.positions.get(key)
+        if position is None or position >= len(self.cells):
+            return ""
+        return cell_text(self.cells[position])
 
-@dataclass
+
+@dataclass(eq=False)
 class HouseholdIn(RowIn):
     members: list[RowIn] = field(default_factory=list)
     kept_members: list[dict[str, Any]] = field(default_factory=list)  # stored members not in the file
@@ -174,11 +181,12 @@ def parse_sheet(sheet: Sheet, columns: tuple[Column, ...], issues: list[Issue]) 
     if missing:
         return []
     by_key = {c.key: c for c in mapping.values()}
-    year_position = next((p for p, c in mapping.items() if c.key == "year"), None)
+    positions = {c.key: p for p, c in mapping.items()}
+    year_position = positions.get("year")
+    year_keys = [c.key for c in by_key.values() if c.target == "year"]
     parsed = []
     for row_number, cells in sheet.rows:
         values: dict[str, Any] = {}
-        raw: dict[str, str] = {}
         year = None
         if year_position is not None and year_position < len(cells):
             try:
@@ -187,16 +195,16 @@ def parse_sheet(sheet: Sheet, columns: tuple[Column, ...], issues: list[Issue]) 
                 year = None
         for position, column in mapping.items():
             value = cells[position] if position < len(cells) else None
-            raw[column.key] = cell_text(value)
             try:
                 values[column.key] = convert(column, value, year)
             except CellError as exc:
-                issues.append(Issue(sheet.source, row_number, column.header, raw[column.key], str(exc)))
-        if any(raw.get(c.key) for c in by_key.values() if c.target == "year"):
+                issues.append(Issue(sheet.source, row_number, column.header, cell_text(value), str(exc)))
+        row = RowIn(sheet.source, row_number, values, cells, positions, by_key)
+        if any(row.raw_text(k) for k in year_keys):
             for column in by_key.values():
-                if column.required_with_year and not raw.get(column.key):
+                if column.required_with_year and not row.raw_text(column.key):
                     issues.append(Issue(sheet.source, row_number, column.header, "", "填写了年度信息时为必填项"))
-        parsed.append(RowIn(sheet.source, row_number, values, raw, by_key))
+        parsed.append(row)
     missing_year = [c.header for c in columns if c.required_with_year and c.key not in by_key]
     if parsed and missing_year and any(c.target == "year" for c in by_key.values()):
         for header in missing_year:
@@ -210,7 +218,7 @@ def parse_sheet(sheet: Sheet, columns: tuple[Column, ...], issues: list[Issue]) 
 def _issue(row: RowIn, key: str, message: str, issues: list[Issue]) -> None:
     column = row.columns.get(key)
     header = column.header if column else key
-    issues.append(Issue(row.sheet, row.row, header, row.raw.get(key, ""), message))
+    issues.append(Issue(row.sheet, row.row, header, row.raw_text(key), message))
 
 
 def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
@@ -866,7 +874,9 @@ def run_import(
     for sheet in sheets:
         if sheet.role == HOUSEHOLD_SHEET:
             for row in parse_sheet(sheet, HOUSEHOLD_COLUMNS, issues):
-                household_rows.append(HouseholdIn(row.sheet, row.row, row.values, row.raw, row.columns))
+                household_rows.append(
+                    HouseholdIn(row.sheet, row.row, row.values, row.cells, row.positions, row.columns)
+                )
         else:
             member_rows += parse_sheet(sheet, MEMBER_COLUMNS, issues)
         if progress:
@@ -937,7 +947,7 @@ def quality_issues(households: list[HouseholdIn], issues: list[Issue]) -> list[I
             if (row.sheet, row.row, header) in taken:
                 continue
             taken.add((row.sheet, row.row, header))
-            found.append(Issue(row.sheet, row.row, header, row.raw.get(key, ""), f"{v.message}（规则 {v.rule_code}）"))
+            found.append(Issue(row.sheet, row.row, header, row.raw_text(key), f"{v.message}（规则 {v.rule_code}）"))
     return found
 
 

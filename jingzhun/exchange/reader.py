@@ -21,12 +21,16 @@ from jingzhun.exchange.layout import (
 
 @dataclass
 class Sheet:
-    """One sheet of input: its role (户信息 or 成员信息), the file it came from, headers and data rows."""
+    """One sheet of input: its role (户信息 or 成员信息), the file it came from, headers and data rows.
+
+    ``rows`` is an iterator over (row number as the user sees it, cells) that reads the file as it goes,
+    so a 200,000-row sheet is never held twice in memory; it can be consumed once.
+    """
 
     role: str
     source: str
     headers: list[Any]
-    rows: list[tuple[int, list[Any]]]  # (row number as the user sees it, cells)
+    rows: Iterator[tuple[int, list[Any]]]
 
 
 def _role_from_headers(headers: list[Any]) -> str | None:
@@ -41,21 +45,28 @@ def _role_from_headers(headers: list[Any]) -> str | None:
     return HOUSEHOLD_SHEET
 
 
-def _data_rows(raw: Iterator[list[Any]] | list[list[Any]]) -> tuple[list[Any], list[tuple[int, list[Any]]]]:
+def _data_rows(raw: Iterator[list[Any]], rows_before: int = 0) -> tuple[list[Any], Iterator[tuple[int, list[Any]]]]:
+    """The first non-empty row as headers, and a lazy iterator over the non-empty rows after it.
+
+    ``rows_before`` counts the sheet rows above the first one ``raw`` yields (calamine starts at the first
+    used row), so row numbers match what the user sees in Excel."""
     iterator = iter(raw)
     headers: list[Any] = []
-    row_number = 0
+    row_number = rows_before
     for cells in iterator:
         row_number += 1
         if any(c not in (None, "") for c in cells):
             headers = list(cells)
             break
-    rows = []
-    for cells in iterator:
-        row_number += 1
-        if any(c not in (None, "") for c in cells):
-            rows.append((row_number, list(cells)))
-    return headers, rows
+
+    def rows(start: int) -> Iterator[tuple[int, list[Any]]]:
+        number = start
+        for cells in iterator:
+            number += 1
+            if any(c not in (None, "") for c in cells):
+                yield number, cells
+
+    return headers, rows(row_number)
 
 
 def read_xlsx(data: bytes, source: str) -> list[Sheet]:
@@ -67,7 +78,8 @@ def read_xlsx(data: bytes, source: str) -> list[Sheet]:
         raise TableError(f"{source}：无法读取 Excel 文件（{exc}）") from exc
     sheets = []
     for name in workbook.sheet_names:
-        headers, rows = _data_rows(workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
+        # calamine yields rows from the top of the sheet (leading empty rows included), so numbers match Excel.
+        headers, rows = _data_rows(workbook.get_sheet_by_name(name).iter_rows())
         role = name if name in (HOUSEHOLD_SHEET, MEMBER_SHEET) else _role_from_headers(headers)
         if role is not None:
             sheets.append(Sheet(role=role, source=f"{source}·{name}", headers=headers, rows=rows))

@@ -355,3 +355,16 @@ def test_data_quality_warnings_do_not_block_and_are_recorded(tree):
     assert recorded.count() == report.warnings
     assert {i.level for i in recorded} == {"warning"}
     assert any("医疗保险" in i.message and i.member.name == "王建国" for i in recorded)
+
+
+def test_row_numbers_match_excel_when_the_table_does_not_start_at_a1(tree):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = MEMBER_SHEET
+    ws["B3"], ws["C3"], ws["D3"], ws["E3"], ws["F3"] = "户编号", "姓名", "性别", "证件号码", "与户主关系"
+    ws["B4"], ws["C4"], ws["D4"], ws["E4"], ws["F4"] = "不存在的户", "张三", "男", ident(1980, 400, "1"), "户主"
+    out = io.BytesIO()
+    wb.save(out)
+    report = do_import(out.getvalue(), "偏移.xlsx", commit=False)
+    (issue,) = report.issues
+    assert (issue.row, issue.column) == (4, "户编号") and "找不到" in issue.message
