@@ -89,7 +89,7 @@ class RowIn:
     cells: list[Any]  # the row as read; raw text is derived on demand (memory: no second dict per row)
     positions: dict[str, int]  # column key → position, shared by every row of the sheet
     columns: dict[str, Column]
-    member_pk: Any = None  # set for member rows: the Member it updates, or the new Member object
+    member_pk: int | None = None  # set for member rows: the id of the Member it updates or created
 
     def raw_text(self, key: str) -> str:
         position = self.positions.get(key)
@@ -483,7 +483,8 @@ def _existing_years(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], dict]
 class Plan:
     create_households: list[Household] = field(default_factory=list)
     update_households: list[tuple[Household, dict]] = field(default_factory=list)
-    create_members: list[tuple[Member, HouseholdIn | None]] = field(default_factory=list)
+    # (field values, household row or None, member row, household pk for a member-only update)
+    create_members: list[tuple[dict[str, Any], HouseholdIn | None, RowIn, int | None]] = field(default_factory=list)
     update_members: list[tuple[Member, dict]] = field(default_factory=list)
     create_years: list[tuple[HouseholdYear, HouseholdIn]] = field(default_factory=list)
     update_years: list[tuple[HouseholdYear, dict]] = field(default_factory=list)
@@ -625,17 +626,14 @@ def _plan_member(
     values = _member_values(m)
     current = members_by_id.get(m.values.get("id_number") or "")
     if current is None:
-        member = Member(
+        values.update(
             status=MemberStatus.ACTIVE,
             addition_reason="1" if h and h.existing is None else "9",
             addition_date=dt.date.today(),
-            **values,
+            member_number=m.values.get("member_number") or "",
         )
-        member.member_number = m.values.get("member_number") or ""
-        if household_pk is not None:
-            member.household_id = household_pk
-        m.member_pk = member  # its pk is known once written
-        plan.create_members.append((member, h))
+        # Model instances are made a chunk at a time when writing (memory), so keep the values here.
+        plan.create_members.append((values, h, m, household_pk))
         report.members.created += 1
         return
     m.member_pk = current["id"]
@@ -708,6 +706,12 @@ def write_plan(plan: Plan, progress: Progress | None = None) -> None:
         if progress:
             progress(done, total, "写入数据库")
 
+    def flush(force: bool = False) -> None:
+        """Append the audit entries gathered so far (bounded memory; same transaction, same chain)."""
+        if audit and (force or len(audit) >= 5000):
+            append_entries(audit)
+            audit.clear()
+
     for chunk in _chunks(plan.create_households):
         pgcopy.bulk_insert(Household, chunk, "household_number")
         tick(len(chunk))
@@ -744,47 +748,58 @@ def write_plan(plan: Plan, progress: Progress | None = None) -> None:
                 )
             )
 
-    # Members: attach new ones to their (possibly just created) households and number them.
-    max_numbers = _max_member_numbers({m.household_id for m, h in plan.create_members if h is None or h.existing})
-    allocator = _NumberAllocator()
-    number_of: dict[int, str] = {}
-    for member, h in plan.create_members:
+    flush()
+
+    # Members: model instances are made, written and audited a chunk at a time (memory stays flat).
+    def household_of(h: HouseholdIn | None, pk: int | None) -> int:
+        if pk is not None:
+            return pk
+        assert h is not None
+        return h.existing["id"] if h.existing else _created_pk(plan, h)
+
+    info: dict[int, tuple[str, str]] = {}  # household pk → (户编号, village code)
+    for _values, h, _row, pk in plan.create_members:
         if h is not None:
-            household_pk = h.existing["id"] if h.existing else _created_pk(plan, h)
-            member.household_id = household_pk
-            number_of[household_pk] = h.number
-        member.village_code = h.village_code if h is not None else ""
-    missing_numbers = {m.household_id for m, _h in plan.create_members if m.household_id not in number_of}
-    for chunk in _chunks(sorted(missing_numbers)):
-        number_of.update(Household.objects.filter(pk__in=chunk).values_list("id", "household_number"))
-    villages = {}
-    for chunk in _chunks(sorted({m.household_id for m, h in plan.create_members if h is None})):
-        villages.update(Household.objects.filter(pk__in=chunk).values_list("id", "village_id"))
-    for member, _h in plan.create_members:
-        if not member.village_code:
-            member.village_code = villages[member.household_id]
-        if not member.member_number:
-            number = number_of[member.household_id]
-            member.member_number = allocator.member(number, max_numbers.get(member.household_id))
-    for chunk in _chunks([m for m, _h in plan.create_members]):
-        pgcopy.bulk_insert(Member, chunk, "member_number")
-        tick(len(chunk))
+            info[household_of(h, pk)] = (h.number, h.village_code)
+    missing = sorted({pk for _v, h, _r, pk in plan.create_members if h is None and pk is not None} - set(info))
+    for chunk in _chunks(missing):
+        for pk, number, village in Household.objects.filter(pk__in=chunk).values_list(
+            "id", "household_number", "village_id"
+        ):
+            info[pk] = (number, village)
+    max_numbers = _max_member_numbers(
+        {household_of(h, pk) for _v, h, _r, pk in plan.create_members if h is None or h.existing}
+    )
+    allocator = _NumberAllocator()
     m_type = Member.audit_object_type()
-    for member, _h in plan.create_members:
-        state = {
-            f: to_audit_value(getattr(member, f))
-            for f in ["member_number", "household_id", *MEMBER_FIELDS, "birth_date"]
-        }
-        audit.append(
-            _audit_row(
-                Action.CREATE,
-                m_type,
-                member.pk,
-                member.name,
-                member.village_code,
-                diff_states(None, {k: v for k, v in state.items() if v not in (None, "")}),
+    for chunk in _chunks(plan.create_members):
+        made: list[tuple[Member, RowIn]] = []
+        for values, h, row, pk in chunk:
+            household_pk = household_of(h, pk)
+            number, village = info[household_pk]
+            member = Member(household_id=household_pk, village_code=village, **values)
+            if not member.member_number:
+                member.member_number = allocator.member(number, max_numbers.get(household_pk))
+            made.append((member, row))
+        pgcopy.bulk_insert(Member, [member for member, _row in made], "member_number")
+        for member, row in made:
+            row.member_pk = member.pk
+            state = {
+                f: to_audit_value(getattr(member, f))
+                for f in ["member_number", "household_id", *MEMBER_FIELDS, "birth_date"]
+            }
+            audit.append(
+                _audit_row(
+                    Action.CREATE,
+                    m_type,
+                    member.pk,
+                    member.name,
+                    member.village_code,
+                    diff_states(None, {k: v for k, v in state.items() if v not in (None, "")}),
+                )
             )
-        )
+        tick(len(chunk))
+        flush()
     if plan.update_members:
         fields = sorted({f for _m, changes in plan.update_members for f in changes})
         villages = {}
@@ -818,6 +833,7 @@ def write_plan(plan: Plan, progress: Progress | None = None) -> None:
                 diff_states(None, state),
             )
         )
+    flush()
     if plan.update_years:
         fields = sorted({f for _r, changes in plan.update_years for f in changes})
         for chunk in _chunks(plan.update_years):
@@ -834,8 +850,7 @@ def write_plan(plan: Plan, progress: Progress | None = None) -> None:
                     changes,
                 )
             )
-    for chunk in _chunks(audit, 10000):
-        append_entries(chunk)
+    flush(force=True)
 
 
 def _created_pk(plan: Plan, h: HouseholdIn) -> int:
@@ -963,7 +978,7 @@ def record_warnings(households: list[HouseholdIn], plan: Plan) -> int:
         if pk is None:
             continue
         household_ids.append(pk)
-        member_ids = [m.member_pk.pk if isinstance(m.member_pk, Member) else m.member_pk for m in h.members]
+        member_ids = [m.member_pk for m in h.members]
         member_ids += [e["id"] for e in h.kept_members]
         for v in h.violations:
             member_id = member_ids[v.member_index] if v.member_index is not None else None
