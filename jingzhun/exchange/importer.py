@@ -35,6 +35,7 @@ from jingzhun.exchange.layout import (
     Column,
     cell_text,
     convert,
+    export_value,
     match_headers,
 )
 from jingzhun.exchange.reader import Sheet, read_files
@@ -83,19 +84,20 @@ class Issue:
 
 @dataclass(eq=False)
 class RowIn:
+    """One parsed row. Only the converted values are kept (not the cells as read): at 200,000 rows the
+    cells alone would cost hundreds of MB. A cell that fails to convert is reported with its raw text at
+    once; later findings show the value as the sheet would (labels for codes, 是/否 for flags)."""
+
     sheet: str
     row: int
     values: dict[str, Any]
-    cells: list[Any]  # the row as read; raw text is derived on demand (memory: no second dict per row)
-    positions: dict[str, int]  # column key → position, shared by every row of the sheet
     columns: dict[str, Column]
     member_pk: int | None = None  # set for member rows: the id of the Member it updates or created
 
     def raw_text(self, key: str) -> str:
-        position = self.positions.get(key)
-        if position is None or position >= len(self.cells):
-            return ""
-        return cell_text(self.cells[position])
+        column = self.columns.get(key)
+        value = self.values.get(key)
+        return "" if column is None else str(export_value(column, value))
 
 
 @dataclass(eq=False)
@@ -181,8 +183,7 @@ def parse_sheet(sheet: Sheet, columns: tuple[Column, ...], issues: list[Issue]) 
     if missing:
         return []
     by_key = {c.key: c for c in mapping.values()}
-    positions = {c.key: p for p, c in mapping.items()}
-    year_position = positions.get("year")
+    year_position = next((p for p, c in mapping.items() if c.key == "year"), None)
     year_keys = [c.key for c in by_key.values() if c.target == "year"]
     parsed = []
     for row_number, cells in sheet.rows:
@@ -193,16 +194,19 @@ def parse_sheet(sheet: Sheet, columns: tuple[Column, ...], issues: list[Issue]) 
                 year = convert(by_key["year"], cells[year_position])
             except CellError:
                 year = None
+        filled: set[str] = set()
         for position, column in mapping.items():
             value = cells[position] if position < len(cells) else None
+            if value not in (None, ""):
+                filled.add(column.key)
             try:
                 values[column.key] = convert(column, value, year)
             except CellError as exc:
                 issues.append(Issue(sheet.source, row_number, column.header, cell_text(value), str(exc)))
-        row = RowIn(sheet.source, row_number, values, cells, positions, by_key)
-        if any(row.raw_text(k) for k in year_keys):
+        row = RowIn(sheet.source, row_number, values, by_key)
+        if filled.intersection(year_keys):
             for column in by_key.values():
-                if column.required_with_year and not row.raw_text(column.key):
+                if column.required_with_year and column.key not in filled:
                     issues.append(Issue(sheet.source, row_number, column.header, "", "填写了年度信息时为必填项"))
         parsed.append(row)
     missing_year = [c.header for c in columns if c.required_with_year and c.key not in by_key]
@@ -889,9 +893,7 @@ def run_import(
     for sheet in sheets:
         if sheet.role == HOUSEHOLD_SHEET:
             for row in parse_sheet(sheet, HOUSEHOLD_COLUMNS, issues):
-                household_rows.append(
-                    HouseholdIn(row.sheet, row.row, row.values, row.cells, row.positions, row.columns)
-                )
+                household_rows.append(HouseholdIn(row.sheet, row.row, row.values, row.columns))
         else:
             member_rows += parse_sheet(sheet, MEMBER_COLUMNS, issues)
         if progress:
