@@ -910,6 +910,15 @@ def run_import(
         progress(total_rows // 2, total_rows, "数据质量检查")
     issues += quality_issues(household_rows, issues)
     plan, report = make_plan(household_rows, orphan_members, existing_members)
+    # The plan holds what will be written; the parsed values are no longer needed (memory at 200k rows).
+    for h in household_rows:
+        h.values.clear()
+        for m in h.members:
+            m.values.clear()
+    for rows in orphan_members.values():
+        for m in rows:
+            m.values.clear()
+    del member_rows
     report.rows = total_rows
     report.issues = sorted(issues, key=lambda i: (i.sheet, i.row or 0))
     if not commit or report.issues:
