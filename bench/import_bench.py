@@ -208,6 +208,17 @@ def rss_mb() -> float:
         return 0.0
 
 
+def code_version() -> str:
+    """The commit the measured code is at, and whether jingzhun/ differs from it (others commit mid-run)."""
+    try:
+        git = ["git", "-C", str(REPO)]
+        head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True)
+        dirty = subprocess.run([*git, "status", "--porcelain", "--", "jingzhun"], capture_output=True, text=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head.stdout.strip() + (" + uncommitted changes in jingzhun/" if dirty.stdout.strip() else "")
+
+
 def peak_rss_mb() -> float:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB on Linux
@@ -314,6 +325,7 @@ def phase_ours(state: dict[str, Any]) -> dict[str, Any]:
     from jingzhun.exchange.importer import run_import
     from jingzhun.registry.models import Household, HouseholdYear, Member
 
+    version = code_version()
     path = Path(state["workbook"])
     data = path.read_bytes()
     base_mb = peak_rss_mb()  # Django, the models and the file's bytes: what the process holds before the import
@@ -360,6 +372,7 @@ def phase_ours(state: dict[str, Any]) -> dict[str, Any]:
         "seconds": seconds,
         "cpu": cpu,
         "server_cpu": server_cpu,
+        "version": version,
         "peak_mb": peak_mb,
         "base_mb": base_mb,
         "ok": report.ok,
@@ -949,7 +962,7 @@ def print_report(
     print()
     print(
         f"import_bench: {gen['households']:,} households, {gen['members']:,} members ({rows:,} rows) on {vendor} "
-        f"(load average {load}, {os.cpu_count()} CPUs)"
+        f"(load average {load}, {os.cpu_count()} CPUs; code at {ours.get('version', 'unknown')})"
     )
     if not ours["committed"]:
         print(f"  jingzhun import FAILED: {ours['summary']}")
