@@ -885,12 +885,11 @@ def run_import(
 ) -> ImportReport:
     """Read, check and (when ``commit`` and there is no issue) write. Returns the report either way."""
     issues: list[Issue] = []
-    sheets = read_files(files)
     if progress:
         progress(0, None, "读取文件")
     household_rows: list[HouseholdIn] = []
     member_rows: list[RowIn] = []
-    for sheet in sheets:
+    for sheet in read_files(files):  # each sheet is parsed, then released, before the next is loaded
         if sheet.role == HOUSEHOLD_SHEET:
             for row in parse_sheet(sheet, HOUSEHOLD_COLUMNS, issues):
                 household_rows.append(HouseholdIn(row.sheet, row.row, row.values, row.columns))
@@ -898,6 +897,7 @@ def run_import(
             member_rows += parse_sheet(sheet, MEMBER_COLUMNS, issues)
         if progress:
             progress(len(household_rows) + len(member_rows), None, "检查数据")
+        del sheet  # let the parsed sheet's cells go before the next sheet loads
     total_rows = len(household_rows) + len(member_rows)
     if progress:
         progress(total_rows // 3, total_rows, "核对已有数据")

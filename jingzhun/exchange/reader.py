@@ -69,21 +69,22 @@ def _data_rows(raw: Iterator[list[Any]], rows_before: int = 0) -> tuple[list[Any
     return headers, rows(row_number)
 
 
-def read_xlsx(data: bytes, source: str) -> list[Sheet]:
+def read_xlsx(data: bytes, source: str) -> Iterator[Sheet]:
+    """The workbook's household and member sheets, loaded one at a time: the caller parses each sheet
+    before the next is read, so two large sheets are never in memory together."""
     from python_calamine import CalamineWorkbook
 
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises its own types for corrupt or encrypted files
         raise TableError(f"{source}：无法读取 Excel 文件（{exc}）") from exc
-    sheets = []
     for name in workbook.sheet_names:
         # calamine yields rows from the top of the sheet (leading empty rows included), so numbers match Excel.
         headers, rows = _data_rows(workbook.get_sheet_by_name(name).iter_rows())
         role = name if name in (HOUSEHOLD_SHEET, MEMBER_SHEET) else _role_from_headers(headers)
         if role is not None:
-            sheets.append(Sheet(role=role, source=f"{source}·{name}", headers=headers, rows=rows))
-    return sheets
+            yield Sheet(role=role, source=f"{source}·{name}", headers=headers, rows=rows)
+        del rows
 
 
 def read_csv(data: bytes, source: str) -> list[Sheet]:
@@ -95,17 +96,20 @@ def read_csv(data: bytes, source: str) -> list[Sheet]:
     return [Sheet(role=role, source=source, headers=headers, rows=rows)]
 
 
-def read_files(files: list[tuple[str, bytes]]) -> list[Sheet]:
-    """All household and member sheets found in the uploaded files (one workbook, or one or two CSVs)."""
-    sheets: list[Sheet] = []
+def read_files(files: list[tuple[str, bytes]]) -> Iterator[Sheet]:
+    """The household and member sheets of the uploaded files (one workbook, or one or two CSVs), lazily;
+    raises TableError when there is none."""
+    found = False
     for name, data in files:
         lower = name.lower()
         if lower.endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
-            sheets += read_xlsx(data, name)
+            sheets: Iterator[Sheet] | list[Sheet] = read_xlsx(data, name)
         elif lower.endswith(".xls"):
             raise TableError(f"{name}：不支持旧版 .xls 文件，请另存为 .xlsx 或 CSV")
         else:
-            sheets += read_csv(data, name)
-    if not sheets:
+            sheets = read_csv(data, name)
+        for sheet in sheets:
+            found = True
+            yield sheet
+    if not found:
         raise TableError("文件中没有找到“户信息”或“成员信息”工作表")
-    return sheets
