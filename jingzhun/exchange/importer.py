@@ -105,6 +105,7 @@ class HouseholdIn(RowIn):
     members: list[RowIn] = field(default_factory=list)
     kept_members: list[dict[str, Any]] = field(default_factory=list)  # stored members not in the file
     violations: list[Any] = field(default_factory=list)  # data-quality findings (warnings are recorded)
+    year_values: dict[str, Any] | None = None  # the yearly record with derived income, once computed
     existing: dict[str, Any] | None = None  # current household fields, when it exists
     village_code: str = ""
     group_code: str | None = None
@@ -597,8 +598,8 @@ def make_plan(
             _plan_member(m, h, members_by_id, plan, report, next_numbers)
             m.values.clear()  # planned: the plan holds its own copy (peak memory at 200k rows)
         if h.values.get("year"):
-            size = h.values.get("household_size") or len(h.members)
-            values = _year_values(h, size)
+            # Computed once, for the quality check; recomputed only for a household that check skipped.
+            values = h.year_values or _year_values(h, h.values.get("household_size") or len(h.members))
             current = existing_years.get((h.existing["id"], h.values["year"])) if h.existing else None
             if current is None:
                 plan.create_years.append(
@@ -951,7 +952,8 @@ def quality_issues(households: list[HouseholdIn], issues: list[Issue]) -> list[I
         file_members = [{**_member_values(m), "name": m.values.get("name", "")} for m in h.members]
         year = None
         if h.values.get("year"):
-            record = {**_year_values(h, h.values.get("household_size") or len(h.members)), "year": h.values["year"]}
+            h.year_values = _year_values(h, h.values.get("household_size") or len(h.members))
+            record = {**h.year_values, "year": h.values["year"]}
             year = numbers.year_facts(record, h.village_code)
         facts = quality.HouseholdFacts.from_data(data, [*file_members, *h.kept_members], year)
         h.violations = quality.validate_household(facts, quality.reference_date(h.values.get("year")))

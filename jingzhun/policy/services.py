@@ -22,8 +22,7 @@ def _all_items() -> dict[str, list[tuple[str, str, int | None, int | None]]]:
     global _cache_loaded_at
     now = time.monotonic()
     if now - _cache_loaded_at > CACHE_SECONDS:
-        _load_items.cache_clear()
-        _formula_for.cache_clear()
+        clear_cache()
         _cache_loaded_at = now
     return _load_items()
 
@@ -42,7 +41,8 @@ def _load_items() -> dict[str, list[tuple[str, str, int | None, int | None]]]:
 
 def clear_cache(*_args: object, **_kwargs: object) -> None:
     _load_items.cache_clear()
-    _formula_for.cache_clear()
+    _label_index.cache_clear()
+    _formulas.cache_clear()
 
 
 for _model in (CodeItem, CodeTable, IncomeFormula):
@@ -79,13 +79,22 @@ def _fold(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split())
 
 
+@lru_cache(maxsize=1)
+def _label_index() -> dict[str, dict[str, str]]:
+    """table → {code or folded label → code}: imports look up millions of cells, so no scan per call."""
+    index: dict[str, dict[str, str]] = {}
+    for table, items in _all_items().items():
+        lookup = index.setdefault(table, {})
+        for code, lab, _vf, _vt in items:
+            lookup.setdefault(_fold(lab), code)
+        for code, _lab, _vf, _vt in items:
+            lookup[code] = code  # a code always wins over a label that happens to look like one
+    return index
+
+
 def code_for_label(table: str, text: str) -> str | None:
     """Accept either a code or its label (imports and forms from spreadsheets use labels)."""
-    folded = _fold(text or "")
-    for code, lab, _vf, _vt in _all_items().get(table, []):
-        if folded in (code, _fold(lab)):
-            return code
-    return None
+    return _label_index().get(table, {}).get(_fold(text or ""))
 
 
 def formula_for(year: int, region_code: str = "") -> IncomeFormulaSpec:
@@ -94,15 +103,21 @@ def formula_for(year: int, region_code: str = "") -> IncomeFormulaSpec:
     return _formula_for(year, region_code)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=1)
+def _formulas() -> list[tuple[str, int, IncomeFormulaSpec]]:
+    """Every configured formula, loaded once per cache period (a county has a handful)."""
+    return [(f.region_prefix, f.year_from, f.spec()) for f in IncomeFormula.objects.all()]
+
+
 def _formula_for(year: int, region_code: str) -> IncomeFormulaSpec:
     candidates = [
-        f for f in IncomeFormula.objects.filter(year_from__lte=year) if region_code.startswith(f.region_prefix)
+        (len(prefix), year_from, spec)
+        for prefix, year_from, spec in _formulas()
+        if year_from <= year and region_code.startswith(prefix)
     ]
     if not candidates:
         return IncomeFormulaSpec()
-    best = max(candidates, key=lambda f: (len(f.region_prefix), f.year_from))
-    return best.spec()
+    return max(candidates, key=lambda c: (c[0], c[1]))[2]
 
 
 def poverty_line(kind: str, year: int, region_code: str = "") -> Decimal | None:
