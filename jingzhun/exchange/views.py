@@ -21,6 +21,7 @@ from jingzhun.exchange.template import build_template
 from jingzhun.jobs import progress as job_progress
 from jingzhun.jobs.models import Job, JobStatus
 from jingzhun.jobs.runner import enqueue
+from jingzhun.jobs.views import visible_jobs
 from jingzhun.registry.filters import HouseholdFilterForm, HouseholdQuery
 from jingzhun.registry.models import Household
 
@@ -33,11 +34,8 @@ def _require_writer(request: HttpRequest) -> None:
 
 
 def _import_job(request: HttpRequest, job_id: str) -> Job:
-    jobs = Job.objects.visible_to(request.user).filter(kind="import_households")
-    if not request.user.can_read_audit:
-        jobs = jobs.filter(created_by=request.user)
     try:
-        return jobs.get(pk=job_id)
+        return visible_jobs(request).filter(kind="import_households").get(pk=job_id)
     except (Job.DoesNotExist, ValueError) as exc:
         raise Http404 from exc
 

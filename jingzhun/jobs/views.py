@@ -1,30 +1,31 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from jingzhun.jobs import progress as job_progress
 from jingzhun.jobs.models import Job
 
 
-def _job_for(request: HttpRequest, job_id: str) -> Job:
-    from django.http import Http404
-
-    # A user follows their own jobs; administrators and auditors see the jobs in their scope.
+def visible_jobs(request: HttpRequest) -> QuerySet[Job]:
+    """A user follows their own jobs; administrators and auditors see every job in their scope."""
     jobs = Job.objects.visible_to(request.user)
     if not (request.user.can_manage_users or request.user.can_read_audit):
         jobs = jobs.filter(created_by=request.user)
+    return jobs
+
+
+def _job_for(request: HttpRequest, job_id: str) -> Job:
     try:
-        return jobs.get(pk=job_id)
+        return visible_jobs(request).get(pk=job_id)
     except (Job.DoesNotExist, ValueError) as exc:
         raise Http404 from exc
 
 
 def job_list(request: HttpRequest) -> HttpResponse:
-    jobs = Job.objects.visible_to(request.user)
-    if not (request.user.can_manage_users or request.user.can_read_audit):
-        jobs = jobs.filter(created_by=request.user)
-    return render(request, "jobs/list.html", {"jobs": jobs.select_related("created_by")[:100], "active_nav": "jobs"})
+    jobs = visible_jobs(request).select_related("created_by")[:100]
+    return render(request, "jobs/list.html", {"jobs": jobs, "active_nav": "jobs"})
 
 
 def job_detail(request: HttpRequest, job_id: str) -> HttpResponse:
