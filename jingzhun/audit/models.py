@@ -119,9 +119,42 @@ def entry_content(values: dict[str, Any]) -> dict[str, Any]:
     return content
 
 
+# The canonical text an entry's hash covers: its content as JSON with sorted keys, no spaces, non-ASCII kept.
+_canonical_json = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+
+
 def entry_hash(prev_hash: str, content: dict[str, Any]) -> str:
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256((prev_hash + "\n" + canonical).encode("utf-8")).hexdigest()
+    return hashlib.sha256((prev_hash + "\n" + _canonical_json(content)).encode("utf-8")).hexdigest()
+
+
+class _BatchHasher:
+    """entry_hash for many entries that share their actor, request, source, address and time.
+
+    The canonical text is assembled from pieces: the shared fields are encoded once per batch and the
+    changes once per entry, and that encoding of the changes is also what gets stored (it is valid JSON),
+    so an entry's largest value is serialised once instead of twice. ``tests`` check it against entry_hash.
+    """
+
+    def __init__(self, shared: dict[str, Any]) -> None:
+        shared = entry_content({**shared, **dict.fromkeys(_PER_ENTRY)})
+        self._encoded = {k: _canonical_json(v) for k, v in shared.items() if k not in _PER_ENTRY}
+        self._keys = [(k, _canonical_json(k) + ":") for k in sorted(HASHED_FIELDS)]
+
+    def hash(self, prev_hash: str, entry: dict[str, Any], changes_json: str) -> str:
+        encoded = self._encoded
+        parts = []
+        for key, prefix in self._keys:
+            if key == "changes":
+                parts.append(prefix + changes_json)
+            elif key in encoded:
+                parts.append(prefix + encoded[key])
+            else:
+                parts.append(prefix + _canonical_json(entry[key]))
+        text = prev_hash + "\n{" + ",".join(parts) + "}"
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_PER_ENTRY = ("action", "object_type", "object_id", "object_repr", "region_code", "changes", "reason")
 
 
 class AuditChainHead(models.Model):
@@ -181,9 +214,13 @@ def lock_chain(using: str = "default") -> AuditChainHead:
     return head
 
 
-def append_entries(rows: list[dict[str, Any]], *, using: str = "default") -> list[AuditEntry]:
-    """Append entries in one locked step; each row has action, object_type, object_id, object_repr,
-    region_code, changes and optionally reason. Actor, request id and time come from the context."""
+def append_entries(rows: list[dict[str, Any]], *, using: str = "default", prepared: bool = False) -> list[int]:
+    """Append entries in one locked step and return their ids; each row has action, object_type, object_id,
+    object_repr, region_code, changes and optionally reason. Actor, request id and time come from the
+    context. ``prepared``: the changes already hold JSON-stable values only (to_audit_value applied), as
+    the bulk writers build them, so they are not converted a second time."""
+    from jingzhun.core.bulkwrite import RawJSON, insert_rows
+
     if not rows:
         return []
     ctx = current()
@@ -197,38 +234,40 @@ def append_entries(rows: list[dict[str, Any]], *, using: str = "default") -> lis
         now = _clock()
         if head.last_timestamp is not None and head.last_timestamp > now:
             now = head.last_timestamp
+        shared = {
+            "timestamp": now,
+            "actor_id": ctx.actor_id,
+            "actor_username": ctx.actor_username,
+            "request_id": ctx.request_id,
+            "source": ctx.source,
+            "remote_addr": remote_addr,
+        }
+        hasher = _BatchHasher(shared)
         prev = head.last_hash
         entries = []
         for row in rows:
-            entry = AuditEntry(
-                timestamp=now,
-                actor_id=ctx.actor_id,
-                actor_username=ctx.actor_username,
-                request_id=ctx.request_id,
-                source=ctx.source,
-                remote_addr=remote_addr,
-                action=row["action"],
-                object_type=row["object_type"],
-                object_id=str(row["object_id"]),
-                object_repr=str(row.get("object_repr", ""))[:200],
-                region_code=row.get("region_code") or "",
-                # JSON-stable values only, so the hash recomputes identically after a database round trip.
-                changes=to_audit_value(row.get("changes") or {}),
-                reason=row.get("reason") or ctx.reason,
-                prev_hash=prev,
-            )
-            entry.hash = entry.compute_hash()
-            prev = entry.hash
+            changes = row.get("changes") or {}
+            # JSON-stable values only, so the hash recomputes identically after a database round trip.
+            changes_json = RawJSON(_canonical_json(changes if prepared else to_audit_value(changes)))
+            entry = {
+                **shared,
+                "action": row["action"],
+                "object_type": row["object_type"],
+                "object_id": str(row["object_id"]),
+                "object_repr": str(row.get("object_repr", ""))[:200],
+                "region_code": row.get("region_code") or "",
+                "reason": row.get("reason") or ctx.reason,
+                "prev_hash": prev,
+            }
+            entry["hash"] = prev = hasher.hash(prev, entry, changes_json)
+            entry["changes"] = changes_json
             entries.append(entry)
-        created = AuditEntry.objects.using(using).bulk_create(entries, batch_size=2000)
-        last = created[-1]
-        if last.pk is None:  # backends that do not return ids from bulk_create
-            last = AuditEntry.objects.using(using).get(hash=last.hash)
+        ids = insert_rows(AuditEntry, entries, using=using)
         head.last_hash = prev
-        head.last_entry_id = last.pk
+        head.last_entry_id = ids[-1]
         head.last_timestamp = now
         head.save(update_fields=["last_hash", "last_entry_id", "last_timestamp"])
-    return created
+    return ids
 
 
 _REMOTE_ADDR_FIELD = AuditEntry._meta.get_field("remote_addr")

@@ -11,11 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import Model
-from django.utils import timezone
+from django.db import transaction
 
 from jingzhun.audit.models import Action, append_entries, diff_states
+from jingzhun.core.bulkwrite import insert_rows
 from jingzhun.demo import households as gen
 from jingzhun.demo import regions as demo_regions
 from jingzhun.policy import services as policy
@@ -148,17 +147,16 @@ def _insert(chunk: list[gen.HouseholdData], specs: _Formulas, result: LoadResult
         chunk = kept
         if not chunk:
             return
-    households = [Household(**{f: getattr(hh, f) for f in gen.HOUSEHOLD_FIELDS}) for hh in chunk]
-    # bulk_create skips save() (no per-row audit entry) and returns the PKs (RETURNING on both backends).
-    Household.objects.bulk_create(households, batch_size=BATCH)
+    # Plain-row inserts (core.bulkwrite) skip save(): the audit entries are appended below, one per household.
+    household_ids = insert_rows(Household, [{f: getattr(hh, f) for f in gen.HOUSEHOLD_FIELDS} for hh in chunk])
     members: list[dict[str, Any]] = []
     years: list[dict[str, Any]] = []
     audit_rows: list[dict[str, Any]] = []
-    for hh, obj in zip(chunk, households, strict=True):
+    for hh, pk in zip(chunk, household_ids, strict=True):
         village = hh.village_id
         for m in hh.members:
             row = {f: getattr(m, f) for f in gen.MEMBER_FIELDS}
-            row["household_id"], row["village_code"] = obj.pk, village
+            row["household_id"], row["village_code"] = pk, village
             members.append(row)
         for y in hh.years:
             row = {f: getattr(y, f) for f in gen.YEAR_FIELDS}
@@ -167,9 +165,9 @@ def _insert(chunk: list[gen.HouseholdData], specs: _Formulas, result: LoadResult
             row["total_income"] = income.total_income
             row["net_income"] = income.net_income
             row["per_capita_net_income"] = income.per_capita_net_income
-            row["household_id"], row["village_code"] = obj.pk, village
+            row["household_id"], row["village_code"] = pk, village
             years.append(row)
-        audit_rows.append(_audit_row(hh, obj))
+        audit_rows.append(_audit_row(hh, pk))
     insert_rows(Member, members)
     insert_rows(HouseholdYear, years)
     # One audit entry per household (not per member or yearly record): the demo load is a single
@@ -182,55 +180,7 @@ def _insert(chunk: list[gen.HouseholdData], specs: _Formulas, result: LoadResult
     result.audit_entries += len(audit_rows)
 
 
-def insert_rows(model: type[Model], rows: list[dict[str, Any]]) -> None:
-    """Insert plain rows (keyed by attname): executemany on SQLite, COPY on PostgreSQL. This is the bulk
-    path for members and yearly records, about 90 % of the demo's cells.
-
-    Why not bulk_create: measured on this machine it spends ~3.5× more CPU per row, nearly all in
-    Django's per-cell SQL compilation (and SQLite caps it at 999 variables, ~22 member rows per
-    INSERT); for the 300,000-household benchmark set that is about ten extra minutes. The values are
-    the fields' native Python values converted as Django would (dates through the backend adapter,
-    auto_now/auto_now_add set to now; missing columns get the field default), and these models have
-    no save() logic beyond what the loader does itself (village_code, derived income).
-    """
-    if not rows:
-        return
-    ops = connection.ops
-    now = ops.adapt_datetimefield_value(timezone.now())
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    getters: list[tuple[str, Callable[[Any], Any] | None, bool, Any]] = []
-    for f in fields:
-        auto = bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
-        convert = ops.adapt_datefield_value if f.get_internal_type() == "DateField" else None
-        # Columns the generator does not fill (e.g. a field added later) get the field's default.
-        default = None if auto or f.attname in rows[0] else f.get_default()
-        getters.append((f.attname, convert, auto, default))
-    values = []
-    for row in rows:
-        out = []
-        for name, convert, auto, default in getters:
-            if auto:
-                out.append(now)
-            elif convert is not None:
-                out.append(convert(row.get(name)))
-            else:
-                out.append(row.get(name, default))
-        values.append(out)
-    table = ops.quote_name(model._meta.db_table)
-    columns = ", ".join(ops.quote_name(f.column) for f in fields)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # COPY streams the rows; executemany with psycopg's client-side binding dumps them one by one.
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for out in values:
-                    copy.write_row(out)
-            return
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
-        for i in range(0, len(values), 5000):
-            cursor.executemany(sql, values[i : i + 5000])
-
-
-def _audit_row(hh: gen.HouseholdData, obj: Household) -> dict[str, Any]:
+def _audit_row(hh: gen.HouseholdData, pk: int) -> dict[str, Any]:
     head = hh.head
     latest = hh.years[-1]
     key = {
@@ -250,7 +200,7 @@ def _audit_row(hh: gen.HouseholdData, obj: Household) -> dict[str, Any]:
     return {
         "action": Action.CREATE,
         "object_type": Household.audit_object_type(),
-        "object_id": obj.pk,
+        "object_id": pk,
         "object_repr": f"{hh.household_number} {head.name}",
         "region_code": hh.group_id or hh.village_id,
         "changes": diff_states(None, key),

@@ -25,8 +25,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
-from jingzhun.audit.models import Action, append_entries, diff_states, to_audit_value
-from jingzhun.core import pgcopy
+from jingzhun.audit.models import Action, append_entries, to_audit_value
+from jingzhun.core import bulkwrite
 from jingzhun.exchange.layout import (
     HOUSEHOLD_COLUMNS,
     HOUSEHOLD_SHEET,
@@ -110,6 +110,7 @@ class HouseholdIn(RowIn):
     village_code: str = ""
     group_code: str | None = None
     number: str = ""
+    pk: int | None = None  # the Household's id: the existing one's, or the new one's once written
 
 
 @dataclass
@@ -486,13 +487,16 @@ def _existing_years(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], dict]
 
 @dataclass
 class Plan:
-    create_households: list[Household] = field(default_factory=list)
-    update_households: list[tuple[Household, dict]] = field(default_factory=list)
+    """What the write will do. Rows are plain dicts keyed by attname (core.bulkwrite writes them as they
+    are); updates carry the full row, with its id, and the changed fields for the audit entry."""
+
+    create_households: list[tuple[dict[str, Any], HouseholdIn]] = field(default_factory=list)
+    update_households: list[tuple[dict[str, Any], dict]] = field(default_factory=list)
     # (field values, household row or None, member row, household pk for a member-only update)
     create_members: list[tuple[dict[str, Any], HouseholdIn | None, RowIn, int | None]] = field(default_factory=list)
-    update_members: list[tuple[Member, dict]] = field(default_factory=list)
-    create_years: list[tuple[HouseholdYear, HouseholdIn]] = field(default_factory=list)
-    update_years: list[tuple[HouseholdYear, dict]] = field(default_factory=list)
+    update_members: list[tuple[dict[str, Any], dict]] = field(default_factory=list)
+    create_years: list[tuple[dict[str, Any], HouseholdIn]] = field(default_factory=list)
+    update_years: list[tuple[dict[str, Any], dict]] = field(default_factory=list)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -578,19 +582,17 @@ def make_plan(
 
     for h in households:
         wanted = _household_values(h)
+        location = {"village_id": h.village_code, "group_id": h.group_code}
         if h.existing is None:
-            household = Household(village_id=h.village_code, group_id=h.group_code, **wanted)
-            household.household_number = h.number or next_numbers.household(h.village_code)
-            h.number = household.household_number
-            plan.create_households.append(household)
+            h.number = h.number or next_numbers.household(h.village_code)
+            plan.create_households.append(({**wanted, **location, "household_number": h.number}, h))
             report.households.created += 1
         else:
-            location = {"village_id": h.village_code, "group_id": h.group_code}
+            h.pk = h.existing["id"]
             changes = _changes(h.existing, {**wanted, **location}, [*wanted, "village_id", "group_id"])
             if changes:
                 # Start from the stored row so fields absent from the sheet keep their values.
-                household = Household(**{**h.existing, **wanted, **location})
-                plan.update_households.append((household, changes))
+                plan.update_households.append(({**h.existing, **wanted, **location}, _named(changes)))
                 report.households.updated += 1
             else:
                 report.households.unchanged += 1
@@ -602,15 +604,12 @@ def make_plan(
             values = h.year_values or _year_values(h, h.values.get("household_size") or len(h.members))
             current = existing_years.get((h.existing["id"], h.values["year"])) if h.existing else None
             if current is None:
-                plan.create_years.append(
-                    (HouseholdYear(year=h.values["year"], village_code=h.village_code, **values), h)
-                )
+                plan.create_years.append(({**values, "year": h.values["year"], "village_code": h.village_code}, h))
                 report.years.created += 1
             else:
                 changes = _changes(current, values, [*values])
                 if changes:
-                    record = HouseholdYear(**{**current, **values, "village_code": h.village_code})
-                    plan.update_years.append((record, changes))
+                    plan.update_years.append(({**current, **values, "village_code": h.village_code}, changes))
                     report.years.updated += 1
                 else:
                     report.years.unchanged += 1
@@ -647,8 +646,7 @@ def _plan_member(
     m.member_pk = current["id"]
     changes = _changes(current, values, [*values])
     if changes:
-        member = Member(**{**current, **values, "status": MemberStatus.ACTIVE})
-        plan.update_members.append((member, changes))
+        plan.update_members.append(({**current, **values, "status": MemberStatus.ACTIVE}, changes))
         report.members.updated += 1
     else:
         report.members.unchanged += 1
@@ -683,6 +681,32 @@ class _NumberAllocator:
 
 # ---- 6. write --------------------------------------------------------------------------------------------------
 
+# Model field names by attname: audit entries name fields as audited saves do ("village", not "village_id").
+_NAMES = {
+    model: {f.attname: f.name for f in model._meta.concrete_fields} for model in (Household, Member, HouseholdYear)
+}
+HOUSEHOLD_AUDIT_FIELDS = ["household_number", "village_id", "group_id", *HOUSEHOLD_FIELDS]
+MEMBER_AUDIT_FIELDS = ["member_number", "household_id", *MEMBER_FIELDS, "birth_date"]
+YEAR_AUDIT_FIELDS = ["household_id", "year", *YEAR_FIELDS, *DERIVED_YEAR_FIELDS]
+
+
+def _named(changes: dict[str, Any], model: type = Household) -> dict[str, Any]:
+    names = _NAMES[model]
+    return {names.get(k, k): v for k, v in changes.items()}
+
+
+def _created_state(row: dict[str, Any], fields: list[str], model: type, drop: tuple = (None, "")) -> dict:
+    """The changes of a create entry, {name: [None, value]}, JSON-stable (append_entries(prepared=True));
+    values equal to one in ``drop`` (empty ones) are left out."""
+    names = _NAMES[model]
+    changes = {}
+    for f in fields:
+        value = row.get(f)
+        if value in drop:
+            continue
+        changes[names[f]] = [None, to_audit_value(value)]
+    return changes
+
 
 def _audit_row(action: str, object_type: str, pk: Any, repr_: str, region: str, changes: dict) -> dict[str, Any]:
     return {
@@ -696,7 +720,10 @@ def _audit_row(action: str, object_type: str, pk: Any, repr_: str, region: str, 
 
 
 def write_plan(plan: Plan, progress: Progress | None = None) -> None:
-    """Apply the plan inside the caller's transaction, with one audit entry per created or changed record."""
+    """Apply the plan inside the caller's transaction, with one audit entry per created or changed record.
+
+    Rows go in through core.bulkwrite (COPY on PostgreSQL, executemany on SQLite); audit entries are
+    appended every few thousand rows, so memory stays flat and the chain is built in the same order."""
     audit: list[dict[str, Any]] = []
     done = 0
     total = (
@@ -717,53 +744,34 @@ def write_plan(plan: Plan, progress: Progress | None = None) -> None:
     def flush(force: bool = False) -> None:
         """Append the audit entries gathered so far (bounded memory; same transaction, same chain)."""
         if audit and (force or len(audit) >= 5000):
-            append_entries(audit)
+            append_entries(audit, prepared=True)
             audit.clear()
 
-    for chunk in _chunks(plan.create_households):
-        pgcopy.bulk_insert(Household, chunk, "household_number")
-        tick(len(chunk))
     hh_type = Household.audit_object_type()
-    for household in plan.create_households:
-        state = {
-            f: to_audit_value(getattr(household, f))
-            for f in ["household_number", "village_id", "group_id", *HOUSEHOLD_FIELDS]
-        }
-        audit.append(
-            _audit_row(
-                Action.CREATE,
-                hh_type,
-                household.pk,
-                household.household_number,
-                household.group_id or household.village_id,
-                diff_states(None, {k: v for k, v in state.items() if v not in (None, "", False)}),
-            )
-        )
+    for chunk in _chunks(plan.create_households):
+        ids = bulkwrite.insert_rows(Household, [row for row, _h in chunk])
+        for (row, h), pk in zip(chunk, ids, strict=True):
+            h.pk = pk
+            changes = _created_state(row, HOUSEHOLD_AUDIT_FIELDS, Household, drop=(None, "", False))
+            audit.append(_audit_row(Action.CREATE, hh_type, pk, h.number, h.group_code or h.village_code, changes))
+        tick(len(chunk))
+        flush()
     if plan.update_households:
         fields = ["village_id", "group_id", *[f for f in HOUSEHOLD_FIELDS if f != "household_number"]]
         for chunk in _chunks(plan.update_households):
-            pgcopy.bulk_update(Household, [h for h, _c in chunk], fields)
+            bulkwrite.update_rows(Household, fields, [row for row, _c in chunk])
+            for row, changes in chunk:
+                region = row["group_id"] or row["village_id"]
+                audit.append(_audit_row(Action.UPDATE, hh_type, row["id"], row["household_number"], region, changes))
             tick(len(chunk))
-        for household, changes in plan.update_households:
-            audit.append(
-                _audit_row(
-                    Action.UPDATE,
-                    hh_type,
-                    household.pk,
-                    household.household_number,
-                    household.group_id or household.village_id,
-                    changes,
-                )
-            )
+            flush()
 
-    flush()
-
-    # Members: model instances are made, written and audited a chunk at a time (memory stays flat).
+    # Members: rows are made, written and audited a chunk at a time (memory stays flat).
     def household_of(h: HouseholdIn | None, pk: int | None) -> int:
         if pk is not None:
             return pk
-        assert h is not None
-        return h.existing["id"] if h.existing else _created_pk(plan, h)
+        assert h is not None and h.pk is not None
+        return h.pk
 
     info: dict[int, tuple[str, str]] = {}  # household pk → (户编号, village code)
     for _values, h, _row, pk in plan.create_members:
@@ -781,92 +789,56 @@ def write_plan(plan: Plan, progress: Progress | None = None) -> None:
     allocator = _NumberAllocator()
     m_type = Member.audit_object_type()
     for chunk in _chunks(plan.create_members):
-        made: list[tuple[Member, RowIn]] = []
-        for values, h, row, pk in chunk:
+        rows = []
+        for values, h, _row, pk in chunk:
             household_pk = household_of(h, pk)
             number, village = info[household_pk]
-            member = Member(household_id=household_pk, village_code=village, **values)
-            if not member.member_number:
-                member.member_number = allocator.member(number, max_numbers.get(household_pk))
-            made.append((member, row))
-        pgcopy.bulk_insert(Member, [member for member, _row in made], "member_number")
-        for member, row in made:
-            row.member_pk = member.pk
-            state = {
-                f: to_audit_value(getattr(member, f))
-                for f in ["member_number", "household_id", *MEMBER_FIELDS, "birth_date"]
-            }
-            audit.append(
-                _audit_row(
-                    Action.CREATE,
-                    m_type,
-                    member.pk,
-                    member.name,
-                    member.village_code,
-                    diff_states(None, {k: v for k, v in state.items() if v not in (None, "")}),
-                )
-            )
+            row = {**values, "household_id": household_pk, "village_code": village}
+            if not row.get("member_number"):
+                row["member_number"] = allocator.member(number, max_numbers.get(household_pk))
+            rows.append(row)
+        ids = bulkwrite.insert_rows(Member, rows)
+        for (_values, _h, member_row, _pk), row, pk in zip(chunk, rows, ids, strict=True):
+            member_row.member_pk = pk
+            changes = _created_state(row, MEMBER_AUDIT_FIELDS, Member)
+            audit.append(_audit_row(Action.CREATE, m_type, pk, row["name"], row["village_code"], changes))
         tick(len(chunk))
         flush()
     if plan.update_members:
         fields = sorted({f for _m, changes in plan.update_members for f in changes})
         villages = {}
-        for chunk in _chunks(sorted({m.household_id for m, _c in plan.update_members})):
+        for chunk in _chunks(sorted({row["household_id"] for row, _c in plan.update_members})):
             villages.update(Household.objects.filter(pk__in=chunk).values_list("id", "village_id"))
-        for member, _c in plan.update_members:
-            member.village_code = villages[member.household_id]
         for chunk in _chunks(plan.update_members):
-            pgcopy.bulk_update(Member, [m for m, _c in chunk], [*fields, "village_code"])
+            for row, _c in chunk:
+                row["village_code"] = villages[row["household_id"]]
+            bulkwrite.update_rows(Member, [*fields, "village_code"], [row for row, _c in chunk])
+            for row, changes in chunk:
+                changes = _named(changes, Member)
+                audit.append(_audit_row(Action.UPDATE, m_type, row["id"], row["name"], row["village_code"], changes))
             tick(len(chunk))
-        for member, changes in plan.update_members:
-            audit.append(_audit_row(Action.UPDATE, m_type, member.pk, member.name, member.village_code, changes))
+            flush()
 
-    for record, h in plan.create_years:
-        record.household_id = h.existing["id"] if h.existing else _created_pk(plan, h)
-    for chunk in _chunks([r for r, _h in plan.create_years]):
-        pgcopy.bulk_insert(HouseholdYear, chunk, ("household", "year"))
-        tick(len(chunk))
     y_type = HouseholdYear.audit_object_type()
-    for record, _h in plan.create_years:
-        state = {
-            f: to_audit_value(getattr(record, f)) for f in ["household_id", "year", *YEAR_FIELDS, *DERIVED_YEAR_FIELDS]
-        }
-        audit.append(
-            _audit_row(
-                Action.CREATE,
-                y_type,
-                record.pk,
-                f"{record.household_id} {record.year}年",
-                record.village_code,
-                diff_states(None, state),
-            )
-        )
-    flush()
+    for chunk in _chunks(plan.create_years):
+        rows = [{**values, "household_id": h.pk} for values, h in chunk]
+        ids = bulkwrite.insert_rows(HouseholdYear, rows)
+        for row, pk in zip(rows, ids, strict=True):
+            changes = _created_state(row, YEAR_AUDIT_FIELDS, HouseholdYear, drop=(None,))
+            repr_ = f"{row['household_id']} {row['year']}年"
+            audit.append(_audit_row(Action.CREATE, y_type, pk, repr_, row["village_code"], changes))
+        tick(len(chunk))
+        flush()
     if plan.update_years:
         fields = sorted({f for _r, changes in plan.update_years for f in changes})
         for chunk in _chunks(plan.update_years):
-            pgcopy.bulk_update(HouseholdYear, [r for r, _c in chunk], fields)
+            bulkwrite.update_rows(HouseholdYear, [*fields, "village_code"], [row for row, _c in chunk])
+            for row, changes in chunk:
+                repr_ = f"{row['household_id']} {row['year']}年"
+                audit.append(_audit_row(Action.UPDATE, y_type, row["id"], repr_, row["village_code"], changes))
             tick(len(chunk))
-        for record, changes in plan.update_years:
-            audit.append(
-                _audit_row(
-                    Action.UPDATE,
-                    y_type,
-                    record.pk,
-                    f"{record.household_id} {record.year}年",
-                    record.village_code,
-                    changes,
-                )
-            )
+            flush()
     flush(force=True)
-
-
-def _created_pk(plan: Plan, h: HouseholdIn) -> int:
-    cache = getattr(plan, "_created_by_number", None)
-    if cache is None:
-        cache = {household.household_number: household.pk for household in plan.create_households}
-        plan._created_by_number = cache  # type: ignore[attr-defined]
-    return cache[h.number]
 
 
 def _max_member_numbers(household_pks: set[int]) -> dict[int, str]:
@@ -929,7 +901,7 @@ def run_import(
                 )
             ),
         )
-        report.warnings = record_warnings(household_rows, plan)
+        report.warnings = record_warnings(household_rows)
     report.committed = True
     if progress:
         progress(total_rows, total_rows, "完成")
@@ -974,15 +946,14 @@ def quality_issues(households: list[HouseholdIn], issues: list[Issue]) -> list[I
     return found
 
 
-def record_warnings(households: list[HouseholdIn], plan: Plan) -> int:
+def record_warnings(households: list[HouseholdIn]) -> int:
     """After the commit: the households' data-quality warnings replace their recorded issues."""
     from jingzhun.registry.models import QualityIssue
 
-    created = {household.household_number: household.pk for household in plan.create_households}
     rows = []
     household_ids = []
     for h in households:
-        pk = h.existing["id"] if h.existing else created.get(h.number)
+        pk = h.pk
         if pk is None:
             continue
         household_ids.append(pk)

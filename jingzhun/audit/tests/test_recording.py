@@ -196,7 +196,7 @@ def test_bulk_path_appends_with_entry_row(tree):
 
 def test_values_are_stored_in_a_hash_stable_form(tree):
     with audit_context(None):
-        entry = append_entries(
+        entry_id = append_entries(
             [
                 {
                     "action": Action.UPDATE,
@@ -206,6 +206,6 @@ def test_values_are_stored_in_a_hash_stable_form(tree):
                 }
             ]
         )[0]
-    stored = AuditEntry.objects.get(pk=entry.pk)
+    stored = AuditEntry.objects.get(pk=entry_id)
     assert stored.changes == {"ratio": ["0.1", "1e+16"], "when": [None, "2020-01-02"]}
     assert stored.compute_hash() == stored.hash

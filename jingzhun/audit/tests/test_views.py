@@ -406,7 +406,7 @@ def test_entry_detail_survives_keys_that_name_reverse_relations(client, tree, ma
     from jingzhun.audit.models import append_entries
 
     with audit_context(None, source="demo"):
-        (entry,) = append_entries(
+        (entry_id,) = append_entries(
             [
                 {
                     "action": "create",
@@ -419,5 +419,5 @@ def test_entry_detail_survives_keys_that_name_reverse_relations(client, tree, ma
             ]
         )
     client.force_login(make_user("auditor", tree.county))
-    assert client.get(reverse("audit:detail", args=[entry.pk])).status_code == 200
+    assert client.get(reverse("audit:detail", args=[entry_id])).status_code == 200
     assert client.get(reverse("audit:search")).status_code == 200

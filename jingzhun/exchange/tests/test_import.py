@@ -317,7 +317,7 @@ def test_a_failure_half_way_through_the_write_leaves_the_database_unchanged(tree
     rows = [family(seq=200 + 10 * i) for i in range(3)]
     before = counts()
 
-    def explode(chunk):
+    def explode(chunk, **kwargs):
         raise RuntimeError("磁盘已满")
 
     monkeypatch.setattr(importer, "append_entries", explode)
