@@ -171,9 +171,14 @@ class AuditChainHead(models.Model):
         return f"{self.last_entry_id}:{self.last_hash[:12]}"
 
 
+_AS_IS = frozenset({str, int, bool, type(None)})
+
+
 def to_audit_value(value: Any) -> Any:
     """A JSON-stable form of a field value (stable across SQLite and PostgreSQL round trips)."""
-    if value is None or isinstance(value, bool | int | str):
+    if value.__class__ in _AS_IS:  # the common case first: bulk imports convert millions of values
+        return value
+    if isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
         return repr(value)

@@ -76,22 +76,30 @@ class _Columns:
             # An UPDATE also sets auto_now columns, as save() would.
             fields += [f for f in meta.concrete_fields if getattr(f, "auto_now", False) and f not in fields]
         self.fields = fields
-        self.attnames = [f.attname for f in fields]
         self.adapters = [_adapter(f, connection) for f in fields]
-        self.fixed: list[tuple[bool, Any]] = []  # (is fixed, value) per column
-        for f in fields:
+        # Per column: the key to read from a row and the value when it is missing. Fixed columns
+        # (auto_now, auto_now_add) read a key no row has, so they always get their value.
+        self.getters: list[tuple[str, Any]] = []
+        self.adapted: list[tuple[int, Callable[[Any], Any]]] = []
+        for i, (f, adapt) in enumerate(zip(fields, self.adapters, strict=True)):
             if getattr(f, "auto_now", False) or (insert and getattr(f, "auto_now_add", False)):
-                self.fixed.append((True, now))
-            else:
-                self.fixed.append((False, f.get_default() if insert else None))
+                self.getters.append((_FIXED, now if adapt is None else adapt(now)))  # adapted once
+                continue
+            self.getters.append((f.attname, f.get_default() if insert else None))
+            if adapt is not None:
+                self.adapted.append((i, adapt))
         self.sql_names = [connection.ops.quote_name(f.column) for f in fields]
 
     def values(self, row: dict[str, Any]) -> list[Any]:
-        out = []
-        for name, adapt, (fixed, default) in zip(self.attnames, self.adapters, self.fixed, strict=True):
-            value = default if fixed else row.get(name, default)
-            out.append(value if adapt is None or value is None else adapt(value))
+        out = [row.get(name, default) for name, default in self.getters]
+        for i, adapt in self.adapted:
+            value = out[i]
+            if value is not None:
+                out[i] = adapt(value)
         return out
+
+
+_FIXED = "\0fixed"
 
 
 def allocate_ids(model: type[models.Model], count: int, using: str = "default") -> list[int]:

@@ -8,8 +8,10 @@ export imports back as "no change").
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -278,6 +280,12 @@ _SPACES = re.compile(r"\s+")
 def cell_text(value: Any) -> str:
     if value is None:
         return ""
+    if value.__class__ is str:
+        # NFKC (full-width digits and letters to ASCII) only where it changes something: ASCII never does,
+        # and most Chinese text is already normalised; checking is several times cheaper than normalising.
+        if not value.isascii() and not unicodedata.is_normalized("NFKC", value):
+            value = unicodedata.normalize("NFKC", value)
+        return value.strip()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, dt.datetime):
@@ -303,6 +311,8 @@ def convert(column: Column, raw: Any, year: int | None = None) -> Any:
             number = Decimal(text)
         except InvalidOperation as exc:
             raise CellError("应为整数") from exc
+        if not number.is_finite():
+            raise CellError("应为整数")
         if number != number.to_integral_value() or number < 0:
             raise CellError("应为不小于 0 的整数")
         return int(number)
@@ -341,6 +351,61 @@ def convert(column: Column, raw: Any, year: int | None = None) -> Any:
         except ValueError as exc:
             raise CellError("应为日期（如 2024-05-01）") from exc
     raise AssertionError(kind)
+
+
+_CENT = Decimal("0.01")
+Converter = Callable[[Any, "int | None"], Any]
+
+
+def cell_converter(column: Column) -> Converter:
+    """``convert`` for one column, for reading whole sheets: the same values and the same errors, with the
+    common cases short-cut — empty cells, whole numbers as calamine returns them, and labels and 是/否
+    (a few distinct values repeated on every row) looked up once per import."""
+    kind = column.kind
+    empty = "" if kind in ("text", "code", "id", "region") else None
+    required = column.required
+
+    if kind in ("code", "bool"):
+        cache: dict[tuple[type, Any, int | None], tuple[bool, Any]] = {}
+
+        def memoised(raw: Any, year: int | None = None) -> Any:
+            key = (raw.__class__, raw, year)  # the class too: True == 1, but "True" is not "1"
+            hit = cache.get(key)
+            if hit is None:
+                try:
+                    hit = (True, convert(column, raw, year))
+                except CellError as exc:
+                    hit = (False, str(exc))
+                cache[key] = hit
+            if hit[0]:
+                return hit[1]
+            raise CellError(hit[1])
+
+        return memoised
+
+    def general(raw: Any, year: int | None = None) -> Any:
+        if raw is None or raw == "":
+            if required:
+                raise CellError("必填项为空")
+            return empty
+        cls = raw.__class__
+        if kind == "int":
+            if cls is int and raw >= 0:
+                return raw
+            if cls is float and raw >= 0 and raw.is_integer():
+                return int(raw)
+        elif kind == "decimal":
+            if cls is int and raw >= 0:
+                return Decimal(raw).quantize(_CENT)
+            if cls is float and raw >= 0 and math.isfinite(raw):
+                return Decimal(int(raw) if raw.is_integer() else repr(raw)).quantize(_CENT)
+        elif kind == "id" and cls is str and raw.isascii():
+            text = raw.strip()
+            if text:
+                return text.upper().replace(" ", "")
+        return convert(column, raw, year)
+
+    return general
 
 
 def export_value(column: Column, value: Any) -> Any:

@@ -45,6 +45,7 @@ Batches over a region: ``jingzhun.registry.quality_run.run_quality``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections import defaultdict
@@ -612,6 +613,8 @@ class Rule:
     title: str | Promise
     check: Check
     ref: str = ""  # item of domain §5
+    # For a member rule, the per-member function ``check`` wraps (validate_household calls it directly).
+    member_check: Callable[[MemberFacts, HouseholdFacts, dt.date], MemberResult] | None = None
 
     def run(self, facts: HouseholdFacts, as_of: dt.date) -> list[Violation]:
         out = []
@@ -661,6 +664,7 @@ def member_rule(
                     yield Finding(f"{m.name or '（未填姓名）'}：{text}", fld, i)
 
         household_rule(code, level, group, title, ref)(check)
+        CATALOGUE[code] = dataclasses.replace(CATALOGUE[code], member_check=fn)
         return check
 
     return register
@@ -669,8 +673,21 @@ def member_rule(
 def validate_household(facts: HouseholdFacts, as_of: dt.date) -> list[Violation]:
     """Every rule of the catalogue over one household; ``as_of`` is the reference date for ages."""
     violations: list[Violation] = []
+    # Member rules are called per active member here rather than through their generator wrappers:
+    # the same findings in the same order, at a fraction of the cost (imports check 50,000 households).
+    active = [(i, m) for i, m in enumerate(facts.members) if m.active]
     for rule in CATALOGUE.values():
-        violations.extend(rule.run(facts, as_of))
+        fn = rule.member_check
+        if fn is None:
+            violations.extend(rule.run(facts, as_of))
+            continue
+        for i, m in active:
+            result = fn(m, facts, as_of)
+            if not result:
+                continue
+            for fld, text in result if isinstance(result, list) else [result]:
+                message = f"{m.name or '（未填姓名）'}：{text}"[:300]
+                violations.append(Violation(rule.code, rule.level, message, i, m.id, fld))
     return violations
 
 
