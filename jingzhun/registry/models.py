@@ -44,8 +44,13 @@ class Household(AuditedModel):
     scope_field = "village_id"
 
     household_number = models.CharField(_("户编号"), max_length=20, unique=True)
+    # No single-column index: hh_village_number and hh_village_status both start with the village.
     village = models.ForeignKey(
-        "regions.Region", verbose_name=_("行政村"), on_delete=models.PROTECT, related_name="households"
+        "regions.Region",
+        verbose_name=_("行政村"),
+        on_delete=models.PROTECT,
+        related_name="households",
+        db_index=False,
     )
     group = models.ForeignKey(
         "regions.Region",
@@ -163,9 +168,12 @@ class Member(AuditedModel):
     scope_field = "village_code"
 
     member_number = models.CharField(_("人编号"), max_length=24, unique=True)
-    household = models.ForeignKey(Household, verbose_name=_("户"), on_delete=models.PROTECT, related_name="members")
+    # Indexed by member_household_status and member_village_status, which start with these columns.
+    household = models.ForeignKey(
+        Household, verbose_name=_("户"), on_delete=models.PROTECT, related_name="members", db_index=False
+    )
     # Copied from the household (kept equal on save) so member lists filter by region without a join.
-    village_code = models.CharField(_("村代码"), max_length=12, db_index=True, editable=False)
+    village_code = models.CharField(_("村代码"), max_length=12, editable=False)
     status = models.CharField(_("人员状态"), max_length=10, choices=MemberStatus.choices, default=MemberStatus.ACTIVE)
     name = models.CharField(_("姓名"), max_length=50)
     sex = models.CharField(_("性别"), max_length=1)
@@ -242,8 +250,11 @@ class HouseholdYear(AuditedModel):
 
     scope_field = "village_code"
 
-    household = models.ForeignKey(Household, verbose_name=_("户"), on_delete=models.PROTECT, related_name="years")
-    village_code = models.CharField(_("村代码"), max_length=12, db_index=True, editable=False)
+    # Indexed by householdyear_unique (household, year) and hhyear_village_year, which start with these.
+    household = models.ForeignKey(
+        Household, verbose_name=_("户"), on_delete=models.PROTECT, related_name="years", db_index=False
+    )
+    village_code = models.CharField(_("村代码"), max_length=12, editable=False)
     year = models.PositiveSmallIntegerField(_("年度"))
     exit_status = models.CharField(_("脱贫状态"), max_length=1)
     attribute = models.CharField(_("贫困户属性"), max_length=2)
