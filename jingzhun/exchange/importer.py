@@ -95,6 +95,7 @@ class RowIn:
     values: dict[str, Any]
     columns: dict[str, Column]
     member_pk: int | None = None  # set for member rows: the id of the Member it updates or created
+    planned: dict[str, Any] | None = None  # member rows: the field values to write, once computed
 
     def raw_text(self, key: str) -> str:
         column = self.columns.get(key)
@@ -633,7 +634,8 @@ def _plan_member(
     numbers: _NumberAllocator,
     household_pk: int | None = None,
 ) -> None:
-    values = _member_values(m)
+    values = m.planned if m.planned is not None else _member_values(m)
+    m.planned = None
     current = members_by_id.get(m.values.get("id_number") or "")
     if current is None:
         values.update(
@@ -953,7 +955,10 @@ def quality_issues(households: list[HouseholdIn], issues: list[Issue]) -> list[I
         if not h.village_code:
             continue
         data = {**(h.existing or {}), **_household_values(h), "village_id": h.village_code}
-        file_members = [{**_member_values(m), "name": m.values.get("name", "")} for m in h.members]
+        file_members = []
+        for m in h.members:
+            m.planned = _member_values(m)  # make_plan writes these same values
+            file_members.append({**m.planned, "name": m.values.get("name", "")})
         year = None
         if h.values.get("year"):
             h.year_values = _year_values(h, h.values.get("household_size") or len(h.members))
@@ -979,33 +984,35 @@ def quality_issues(households: list[HouseholdIn], issues: list[Issue]) -> list[I
 
 
 def record_warnings(households: list[HouseholdIn]) -> int:
-    """After the commit: the households' data-quality warnings replace their recorded issues."""
+    """After the write: the households' data-quality warnings replace their recorded issues (a new
+    household has none to replace)."""
     from jingzhun.registry.models import QualityIssue
 
     rows = []
-    household_ids = []
+    existing_ids = []
     for h in households:
         pk = h.pk
         if pk is None:
             continue
-        household_ids.append(pk)
+        if h.existing is not None:
+            existing_ids.append(pk)
         member_ids = [m.member_pk for m in h.members]
         member_ids += [e["id"] for e in h.kept_members]
         for v in h.violations:
             member_id = member_ids[v.member_index] if v.member_index is not None else None
             rows.append(
-                QualityIssue(
-                    household_id=pk,
-                    member_id=member_id,
-                    village_code=h.village_code,
-                    rule_code=v.rule_code,
-                    level=v.level,
-                    message=v.message[:300],
-                    field=v.field[:50],
-                )
+                {
+                    "household_id": pk,
+                    "member_id": member_id,
+                    "village_code": h.village_code,
+                    "rule_code": v.rule_code,
+                    "level": v.level,
+                    "message": v.message[:300],
+                    "field": v.field[:50],
+                }
             )
-    for chunk in _chunks(household_ids):
+    for chunk in _chunks(existing_ids):
         QualityIssue.objects.filter(household_id__in=chunk).delete()
     for chunk in _chunks(rows, 5000):
-        QualityIssue.objects.bulk_create(chunk)
+        bulkwrite.insert_rows(QualityIssue, chunk)
     return len(rows)

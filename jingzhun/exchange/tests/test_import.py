@@ -356,6 +356,14 @@ def test_data_quality_warnings_do_not_block_and_are_recorded(tree):
     assert {i.level for i in recorded} == {"warning"}
     assert any("医疗保险" in i.message and i.member.name == "王建国" for i in recorded)
 
+    # Importing the corrected row again replaces the household's recorded issues.
+    members[0][11] = "否"
+    again = do_import(workbook([hh], members))
+    assert again.committed and again.households.unchanged == 1
+    recorded = QualityIssue.objects.filter(household=Household.objects.get())
+    assert recorded.count() == again.warnings
+    assert not any("医疗保险" in i.message for i in recorded)
+
 
 def test_row_numbers_match_excel_when_the_table_does_not_start_at_a1(tree):
     wb = Workbook()
