@@ -16,10 +16,12 @@ Nothing is written when any issue is found; a failure during the write rolls eve
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime as dt
+import functools
 import gc
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -56,6 +58,8 @@ HOUSEHOLD_FIELDS = [c.key for c in HOUSEHOLD_COLUMNS if c.target == "household" 
 YEAR_FIELDS = [c.key for c in HOUSEHOLD_COLUMNS if c.target == "year" and c.key != "year"]
 MEMBER_FIELDS = [c.key for c in MEMBER_COLUMNS if c.target == "member" and c.key != "member_number"]
 DERIVED_YEAR_FIELDS = ["member_count", "total_income", "net_income", "per_capita_net_income"]
+# Set on member rows after parsing, from the ID number (birth date, and a 残疾人证号's category and grade).
+DERIVED_ROW_KEYS = ["birth_date", "id_type", "disability_category", "disability_grade"]
 
 
 @dataclass
@@ -84,6 +88,82 @@ class Issue:
         }
 
 
+_ABSENT = object()
+
+
+class RowValues:
+    """A parsed row's values: read and written like a dict, stored as one list per row against an index
+    of keys shared by every row of the sheet.
+
+    A dict per row cost about 1.6 KB (members) to 3 KB (households) in hash table alone: at 220,000 rows,
+    some 400 MB of a 50,000-household import's memory. A key missing from the index (set after parsing)
+    goes to a small dict of its own."""
+
+    __slots__ = ("_data", "_extra", "_index")
+
+    def __init__(self, index: dict[str, int], data: list[Any]) -> None:
+        self._index = index
+        self._data = data
+        self._extra: dict[str, Any] | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        i = self._index.get(key)
+        if i is not None:
+            value = self._data[i]
+            if value is not _ABSENT:
+                return value
+        elif self._extra is not None and key in self._extra:
+            return self._extra[key]
+        raise KeyError(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        i = self._index.get(key)
+        if i is not None:
+            value = self._data[i]
+            return default if value is _ABSENT else value
+        return default if self._extra is None else self._extra.get(key, default)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        i = self._index.get(key)
+        if i is not None:
+            self._data[i] = value
+        else:
+            if self._extra is None:
+                self._extra = {}
+            self._extra[key] = value
+
+    def __contains__(self, key: object) -> bool:
+        i = self._index.get(key)  # type: ignore[call-overload]
+        if i is not None:
+            return self._data[i] is not _ABSENT
+        return self._extra is not None and key in self._extra
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key in self:
+            return self[key]
+        self[key] = default
+        return default
+
+    def keys(self) -> list[str]:
+        found = [k for k, i in self._index.items() if self._data[i] is not _ABSENT]
+        return found + list(self._extra or ())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return len(self.keys())
+
+    def items(self) -> list[tuple[str, Any]]:
+        return [(k, self[k]) for k in self.keys()]
+
+    def clear(self) -> None:
+        self._index, self._data, self._extra = {}, [], None
+
+
+Mapping.register(RowValues)  # read as a mapping by the data-quality facts (quality._get)
+
+
 @dataclass(eq=False)
 class RowIn:
     """One parsed row. Only the converted values are kept (not the cells as read): at 200,000 rows the
@@ -92,10 +172,9 @@ class RowIn:
 
     sheet: str
     row: int
-    values: dict[str, Any]
+    values: RowValues | dict[str, Any]
     columns: dict[str, Column]
     member_pk: int | None = None  # set for member rows: the id of the Member it updates or created
-    planned: dict[str, Any] | None = None  # member rows: the field values to write, once computed
 
     def raw_text(self, key: str) -> str:
         column = self.columns.get(key)
@@ -190,6 +269,9 @@ def parse_sheet(sheet: Sheet, columns: tuple[Column, ...], issues: list[Issue]) 
     by_key = {c.key: c for c in mapping.values()}
     # Converters are made per import (they memoise labels, and code tables may change between imports).
     converters = [(position, column.key, cell_converter(column), column) for position, column in mapping.items()]
+    # One key index for the sheet's rows: the columns read, then what checking adds (from the ID number).
+    index = {key: i for i, key in enumerate(dict.fromkeys([c[1] for c in converters] + DERIVED_ROW_KEYS))}
+    width_of_row = len(index)
     year_position = next((p for p, c in mapping.items() if c.key == "year"), None)
     year_converter = cell_converter(by_key["year"]) if "year" in by_key else None
     year_positions = [p for p, c in mapping.items() if c.target == "year"]
@@ -203,13 +285,14 @@ def parse_sheet(sheet: Sheet, columns: tuple[Column, ...], issues: list[Issue]) 
                 year = year_converter(cells[year_position], None)
             except CellError:
                 year = None
-        values: dict[str, Any] = {}
-        for position, key, converter, column in converters:
+        data = [_ABSENT] * width_of_row
+        for i, (position, _key, converter, column) in enumerate(converters):
             value = cells[position] if position < width else None
             try:
-                values[key] = converter(value, year)
+                data[i] = converter(value, year)
             except CellError as exc:
                 issues.append(Issue(sheet.source, row_number, column.header, cell_text(value), str(exc)))
+        values = RowValues(index, data)
         if any(p < width and cells[p] not in (None, "") for p in year_positions):
             for p, column in required_with_year:
                 if p >= width or cells[p] in (None, ""):
@@ -298,18 +381,19 @@ def _load_existing(households: list[HouseholdIn], members: list[RowIn]) -> tuple
     numbers = sorted({h.values["household_number"] for h in households if h.values.get("household_number")})
     numbers += sorted({m.values["household_number"] for m in members if m.values.get("household_number")})
     fields = ["id", "household_number", "village_id", "group_id", "status", *HOUSEHOLD_FIELDS]
-    by_number: dict[str, dict[str, Any]] = {}
+    by_number: dict[str, Any] = {}
+    stored = StoredRows(fields)
     for chunk in _chunks(sorted(set(numbers))):
-        for row in Household.objects.filter(household_number__in=chunk).values(*fields):
+        for row in stored.load(Household.objects.filter(household_number__in=chunk)):
             by_number[row["household_number"]] = row
     ids = {m.values["id_number"] for m in members if m.values.get("id_number")}
     ids |= {h.values["head_id_number"] for h in households if h.values.get("head_id_number")}
-    member_fields = ["id", "household_id", "member_number", "relationship", "name", "birth_date", *MEMBER_FIELDS]
-    member_fields += ["disability_category", "disability_grade", "village_code", "status"]
+    # Only what linking needs: where each person is now (the full rows of the households being updated
+    # are loaded once, by _existing_members).
     by_id: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(sorted(ids)):
         for row in Member.objects.filter(id_number__in=chunk, status=MemberStatus.ACTIVE).values(
-            *dict.fromkeys(member_fields)
+            "id", "id_number", "household_id", "relationship", "name"
         ):
             by_id[row["id_number"]] = row
     # Households found through their head's ID, and any household a member currently belongs to.
@@ -318,7 +402,7 @@ def _load_existing(households: list[HouseholdIn], members: list[RowIn]) -> tuple
     missing = sorted(household_ids - known_ids)
     by_pk = {row["id"]: row for row in by_number.values()}
     for chunk in _chunks(missing):
-        for row in Household.objects.filter(pk__in=chunk).values(*fields):
+        for row in stored.load(Household.objects.filter(pk__in=chunk)):
             by_pk[row["id"]] = row
             by_number[row["household_number"]] = row
     return by_number, by_pk, by_id
@@ -451,6 +535,28 @@ def check_member_only_updates(
             _issue(heads[0], "relationship", "该户已有户主，一户只能有一名户主", issues)
 
 
+class StoredRows:
+    """Stored rows loaded for comparison, as RowValues sharing one key index, with their short strings
+    (codes such as "01", "1") shared too.
+
+    The database driver returns a new string for every cell and ``.values()`` a dict per row: at 170,000
+    members that was over 300 MB for rows that are only read and compared."""
+
+    def __init__(self, fields: list[str]) -> None:
+        self.fields = list(dict.fromkeys(fields))
+        self.index = {name: i for i, name in enumerate(self.fields)}
+        self.strings: dict[str, str] = {}
+
+    def load(self, queryset: Any) -> Iterator[RowValues]:
+        seen = self.strings
+        for values in queryset.values_list(*self.fields):
+            data = [
+                seen.setdefault(v, v) if v.__class__ is str and len(v) <= 4 else v  # type: ignore[union-attr]
+                for v in values
+            ]
+            yield RowValues(self.index, data)
+
+
 def _existing_members(household_pks: list[int]) -> dict[int, list[dict]]:
     fields = [
         "id",
@@ -464,11 +570,10 @@ def _existing_members(household_pks: list[int]) -> dict[int, list[dict]]:
         "village_code",
         "status",
     ]
-    result: dict[int, list[dict]] = defaultdict(list)
+    result: dict[int, list[Any]] = defaultdict(list)
+    stored = StoredRows(fields + MEMBER_FIELDS)
     for chunk in _chunks(household_pks):
-        for row in Member.objects.filter(household_id__in=chunk, status=MemberStatus.ACTIVE).values(
-            *dict.fromkeys(fields + MEMBER_FIELDS)
-        ):
+        for row in stored.load(Member.objects.filter(household_id__in=chunk, status=MemberStatus.ACTIVE)):
             result[row["household_id"]].append(row)
     return result
 
@@ -479,8 +584,9 @@ def _existing_years(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], dict]
         by_household[pk].add(year)
     fields = ["id", "household_id", "year", *YEAR_FIELDS, *DERIVED_YEAR_FIELDS]
     result = {}
+    stored = StoredRows(fields)
     for chunk in _chunks(sorted(by_household)):
-        for row in HouseholdYear.objects.filter(household_id__in=chunk).values(*fields):
+        for row in stored.load(HouseholdYear.objects.filter(household_id__in=chunk)):
             if row["year"] in by_household[row["household_id"]]:
                 result[(row["household_id"], row["year"])] = row
     return result
@@ -634,8 +740,7 @@ def _plan_member(
     numbers: _NumberAllocator,
     household_pk: int | None = None,
 ) -> None:
-    values = m.planned if m.planned is not None else _member_values(m)
-    m.planned = None
+    values = _member_values(m)
     current = members_by_id.get(m.values.get("id_number") or "")
     if current is None:
         values.update(
@@ -857,6 +962,25 @@ def _max_member_numbers(household_pks: set[int]) -> dict[int, str]:
 # ---- the whole run ---------------------------------------------------------------------------------------------
 
 
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to do
+        return None
+
+
+def _return_freed_memory() -> None:
+    """Hand the heap pages freed so far back to the operating system.
+
+    A loaded sheet lives in calamine's own (Rust) memory and its cells in many small Python objects;
+    once parsed they are freed, but glibc keeps the pages for reuse, so the process would stay as large
+    as at its peak for the rest of the import (about 120 MB more at 50,000 households)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
 @contextlib.contextmanager
 def _cyclic_gc_paused() -> Iterator[None]:
     """Pause Python's cycle collector while an import runs.
@@ -908,6 +1032,7 @@ def _run_import(
         if progress:
             progress(len(household_rows) + len(member_rows), None, "检查数据")
         del sheet  # let the parsed sheet's cells go before the next sheet loads
+        _return_freed_memory()
     total_rows = len(household_rows) + len(member_rows)
     if progress:
         progress(total_rows // 3, total_rows, "核对已有数据")
@@ -921,6 +1046,7 @@ def _run_import(
     issues += quality_issues(household_rows, issues)
     plan, report = make_plan(household_rows, orphan_members, existing_members)
     del member_rows  # planned rows keep no values (make_plan clears them as it goes)
+    _return_freed_memory()
     report.rows = total_rows
     report.issues = sorted(issues, key=lambda i: (i.sheet, i.row or 0))
     if not commit or report.issues:
@@ -955,10 +1081,7 @@ def quality_issues(households: list[HouseholdIn], issues: list[Issue]) -> list[I
         if not h.village_code:
             continue
         data = {**(h.existing or {}), **_household_values(h), "village_id": h.village_code}
-        file_members = []
-        for m in h.members:
-            m.planned = _member_values(m)  # make_plan writes these same values
-            file_members.append({**m.planned, "name": m.values.get("name", "")})
+        file_members = [{**_member_values(m), "name": m.values.get("name", "")} for m in h.members]
         year = None
         if h.values.get("year"):
             h.year_values = _year_values(h, h.values.get("household_size") or len(h.members))
