@@ -8,6 +8,7 @@ import decimal
 import hashlib
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from django.db import models, transaction
@@ -250,26 +251,31 @@ def append_entries(rows: list[dict[str, Any]], *, using: str = "default", prepar
             "remote_addr": remote_addr,
         }
         hasher = _BatchHasher(shared)
-        prev = head.last_hash
-        entries = []
-        for row in rows:
-            changes = row.get("changes") or {}
-            # JSON-stable values only, so the hash recomputes identically after a database round trip.
-            changes_json = RawJSON(_canonical_json(changes if prepared else to_audit_value(changes)))
-            entry = {
-                **shared,
-                "action": row["action"],
-                "object_type": row["object_type"],
-                "object_id": str(row["object_id"]),
-                "object_repr": str(row.get("object_repr", ""))[:200],
-                "region_code": row.get("region_code") or "",
-                "reason": row.get("reason") or ctx.reason,
-                "prev_hash": prev,
-            }
-            entry["hash"] = prev = hasher.hash(prev, entry, changes_json)
-            entry["changes"] = changes_json
-            entries.append(entry)
-        ids = insert_rows(AuditEntry, entries, using=using)
+        chain = [head.last_hash]  # the last hash so far, advanced as the entries are made
+
+        def entries() -> Iterator[dict[str, Any]]:
+            # Made while they are written (insert_rows consumes them as it sends), so the database
+            # stores one entry while the next is hashed.
+            for row in rows:
+                changes = row.get("changes") or {}
+                # JSON-stable values only, so the hash recomputes identically after a database round trip.
+                changes_json = RawJSON(_canonical_json(changes if prepared else to_audit_value(changes)))
+                entry = {
+                    **shared,
+                    "action": row["action"],
+                    "object_type": row["object_type"],
+                    "object_id": str(row["object_id"]),
+                    "object_repr": str(row.get("object_repr", ""))[:200],
+                    "region_code": row.get("region_code") or "",
+                    "reason": row.get("reason") or ctx.reason,
+                    "prev_hash": chain[0],
+                }
+                entry["hash"] = chain[0] = hasher.hash(chain[0], entry, changes_json)
+                entry["changes"] = changes_json
+                yield entry
+
+        ids = insert_rows(AuditEntry, entries(), using=using, count=len(rows))
+        prev = chain[0]
         head.last_hash = prev
         head.last_entry_id = ids[-1]
         head.last_timestamp = now

@@ -17,8 +17,9 @@ These functions skip ``save()``: callers write the audit entries themselves (``a
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connections, models
@@ -127,29 +128,40 @@ def allocate_ids(model: type[models.Model], count: int, using: str = "default") 
         return list(range(start, start + count))
 
 
-def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]], using: str = "default") -> list[int]:
+def insert_rows(
+    model: type[models.Model],
+    rows: Iterable[dict[str, Any]],
+    using: str = "default",
+    *,
+    count: int | None = None,
+) -> list[int]:
     """INSERT the rows (dicts keyed by attname; missing columns take the field default) and return their
-    new primary keys, in order. One COPY on PostgreSQL, executemany batches on SQLite."""
-    if not rows:
+    new primary keys, in order. One COPY on PostgreSQL, executemany batches on SQLite.
+
+    ``rows`` may be a generator when ``count`` says how many it yields: it is then consumed as the rows
+    are sent, so on PostgreSQL the server stores one row while the next is being made (the audit log
+    hashes its entries that way). A generator yielding another number of rows raises ValueError."""
+    if count is None:
+        rows = rows if isinstance(rows, Sequence) else list(rows)
+        count = len(rows)
+    if count <= 0:
         return []
     connection = connections[using]
-    ids = allocate_ids(model, len(rows), using)
+    ids = allocate_ids(model, count, using)
     columns = _Columns(model, None, connection, insert=True)
     pk_name = connection.ops.quote_name(model._meta.pk.column)
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join([pk_name, *columns.sql_names])
+    pairs = zip(ids, rows, strict=True)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for pk, row in zip(ids, rows, strict=True):
+                for pk, row in pairs:
                     copy.write_row([pk, *columns.values(row)])
         else:
             sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * (len(columns.fields) + 1))})"
-            for start in range(0, len(rows), SQLITE_BATCH):
-                batch = rows[start : start + SQLITE_BATCH]
-                cursor.executemany(
-                    sql, [[pk, *columns.values(row)] for pk, row in zip(ids[start:], batch, strict=False)]
-                )
+            while batch := [[pk, *columns.values(row)] for pk, row in itertools.islice(pairs, SQLITE_BATCH)]:
+                cursor.executemany(sql, batch)
     return ids
 
 
