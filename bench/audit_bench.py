@@ -14,10 +14,10 @@ query plans. Figures are printed with their ratio to a reference; nothing is ass
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import io
 import logging
-import os
 import random
 import re
 import resource
@@ -31,33 +31,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+from benchdb import bench_database
+
 REFERENCE_QUERY_MS = 200.0  # a search page's query should answer well within this
 REFERENCE_VERIFY_S_PER_MILLION = 60.0  # a nightly verify_audit of ten million entries in ten minutes
 BATCH = 10_000
 
 SURNAMES = "王李张刘陈杨黄赵周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"  # noqa: E501
 GIVEN = "建国秀英桂兰明华志强丽娟永红海燕春梅德胜玉珍小平文军国庆金凤光荣淑芬"
-
-
-def setup_django(tmp: Path) -> tuple[Any, str]:
-    """Configure Django against a database created for this run; returns (connection, old name)."""
-    os.environ["JINGZHUN_VAR_DIR"] = str(tmp)  # secret key, huey file and default SQLite stay here
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingzhun.settings")
-    sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
-    from django.db import connection
-
-    test = connection.settings_dict.setdefault("TEST", {})
-    if connection.vendor == "sqlite":
-        test["NAME"] = str(tmp / "audit_bench.sqlite3")
-    else:
-        test["NAME"] = f"{connection.settings_dict['NAME']}_auditbench_{os.getpid()}"
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    return connection, old_name
 
 
 class World:
@@ -253,9 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="jingzhun-audit-bench-"))
-    connection = old_name = None
+    database = contextlib.ExitStack()
     try:
-        connection, old_name = setup_django(tmp)
+        database.enter_context(bench_database(tmp, "auditbench"))
         logging.getLogger("jingzhun.audit").setLevel(logging.WARNING)  # the export's access log line
         from django.core.management import call_command
         from django.db import connection as conn
@@ -431,9 +412,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     finally:
-        if connection is not None:
-            connection.close()
-            connection.creation.destroy_test_db(old_name, verbosity=0)
+        database.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -13,9 +13,9 @@ never opened.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import csv
-import os
 import pstats
 import random
 import shutil
@@ -24,7 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from benchdb import bench_database
+
 REFERENCE_SECONDS = 60.0  # the issue's limit for the national table
 
 PROVINCES = [
@@ -148,27 +149,6 @@ def write_csv(table: list[tuple[str, str]], path: Path, encoding: str) -> None:
         writer.writerows(table)
 
 
-def setup_django(tmp: Path) -> tuple[object, str]:
-    """Configure Django against a database created for this run; returns (connection, old name)."""
-    # Settings write their secret key, huey queue and default SQLite file under VAR_DIR: keep them here.
-    os.environ["JINGZHUN_VAR_DIR"] = str(tmp)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingzhun.settings")
-    sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
-    from django.db import connection
-
-    test = connection.settings_dict.setdefault("TEST", {})
-    if connection.vendor == "sqlite":
-        test["NAME"] = str(tmp / "bench.sqlite3")
-    else:
-        test["NAME"] = f"{connection.settings_dict['NAME']}_bench_{os.getpid()}"
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    return connection, old_name
-
-
 def timed_import(path: Path, profile: bool) -> tuple[object, float]:
     from jingzhun.audit.context import audit_context
     from jingzhun.regions.importer import import_regions
@@ -198,13 +178,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--rows must be at least 200")
 
     tmp = Path(tempfile.mkdtemp(prefix="jz-regions-bench-"))
-    connection = None
-    old_name = ""
+    database = contextlib.ExitStack()
     try:
         table, counts = generate(args.rows)
         csv_path = tmp / "national_townships.csv"
         write_csv(table, csv_path, args.encoding)
-        connection, old_name = setup_django(tmp)
+        connection = database.enter_context(bench_database(tmp, "bench"))
         from jingzhun.audit.models import AuditEntry
         from jingzhun.regions.models import Region
 
@@ -237,8 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     finally:
-        if connection is not None:
-            connection.creation.destroy_test_db(old_name, verbosity=0)
+        database.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
