@@ -22,7 +22,7 @@ import functools
 import gc
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -1114,28 +1114,18 @@ def record_warnings(households: list[HouseholdIn]) -> int:
     rows = []
     existing_ids = []
     for h in households:
-        pk = h.pk
-        if pk is None:
+        if h.pk is None:
             continue
         if h.existing is not None:
-            existing_ids.append(pk)
-        member_ids = [m.member_pk for m in h.members]
-        member_ids += [e["id"] for e in h.kept_members]
-        for v in h.violations:
-            member_id = member_ids[v.member_index] if v.member_index is not None else None
-            rows.append(
-                {
-                    "household_id": pk,
-                    "member_id": member_id,
-                    "village_code": h.village_code,
-                    "rule_code": v.rule_code,
-                    "level": v.level,
-                    "message": v.message[:300],
-                    "field": v.field[:50],
-                }
-            )
+            existing_ids.append(h.pk)
+        # Findings name members by their place in the household; now the rows are written, by their id.
+        member_ids = [m.member_pk for m in h.members] + [e["id"] for e in h.kept_members]
+        violations = [
+            v if v.member_index is None else replace(v, member_id=member_ids[v.member_index])
+            for v in h.violations
+        ]
+        rows += quality.issue_rows(h.pk, h.village_code, violations)
     for chunk in _chunks(existing_ids):
         QualityIssue.objects.filter(household_id__in=chunk).delete()
-    for chunk in _chunks(rows, 5000):
-        bulkwrite.insert_rows(QualityIssue, chunk)
+    QualityIssue.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
