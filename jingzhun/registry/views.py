@@ -47,6 +47,7 @@ from jingzhun.registry.forms import (
     MemberRemoveForm,
     next_household_number,
 )
+from jingzhun.registry.idcard import age_on
 from jingzhun.registry.income import DEDUCTION_ITEMS, INCOME_ITEMS
 from jingzhun.registry.models import (
     CODE_FIELDS,
@@ -60,6 +61,7 @@ from jingzhun.registry.models import (
     MemberStatus,
     QualityLevel,
 )
+from jingzhun.registry.templatetags.household_tags import area, flag, money
 
 PAGE_SIZE = 50
 NAV = "households"
@@ -248,13 +250,6 @@ class YearRow:
 
 def _year_rows(years: list[HouseholdYear]) -> list[YearRow]:
     """The yearly table transposed: one row per item, one column per year (reads like the paper ledger)."""
-
-    def flag(v: bool | None) -> str:
-        return "—" if v is None else (_("是") if v else _("否"))
-
-    def money(v: Any) -> str:
-        return f"{v:,.2f}"
-
     rows = [
         YearRow(_("脱贫状态"), [y.label("exit_status") for y in years]),
         YearRow(_("贫困户属性"), [y.label("attribute") for y in years]),
@@ -304,9 +299,9 @@ def _display(obj: Any, name: str) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
-        return _("是") if value else _("否")
+        return flag(value)
     if isinstance(value, Decimal):
-        return f"{value.normalize():f}" if value == value.to_integral() else f"{value:.2f}"
+        return area(value)
     return str(value)
 
 
@@ -331,7 +326,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     issues = list(household.quality_issues.select_related("member").order_by("level", "rule_code"))
     today = _today()
     for m in members:
-        m.age = None if m.birth_date is None else _age(m.birth_date, today)
+        m.age = None if m.birth_date is None else age_on(m.birth_date, today)
     missing_years = [y for y in year_range() if y not in {r.year for r in years}]
     return render(
         request,
@@ -355,10 +350,6 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "active_nav": NAV,
         },
     )
-
-
-def _age(birth: dt.date, on: dt.date) -> int:
-    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
 # ----------------------------------------------------------------------------------------- 户 forms
@@ -504,7 +495,7 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "member": member,
             "household": member.household,
-            "age": _age(member.birth_date, _today()) if member.birth_date else None,
+            "age": age_on(member.birth_date, _today()) if member.birth_date else None,
             "other_rows": other_rows,
             "changes": changes,
             "can_edit": request.user.can_write
