@@ -272,23 +272,11 @@ def _year_rows(years: list[HouseholdYear]) -> list[YearRow]:
     return rows
 
 
+# The file page shows the form's sections; number, village and group are in its heading already.
+IDENTITY_FIELDS = tuple(n for n in HOUSEHOLD_SECTIONS[0][1] if n not in ("household_number", "village", "group"))
 PRODUCTION_FIELDS = HOUSEHOLD_SECTIONS[1][1]
 LIVING_FIELDS = HOUSEHOLD_SECTIONS[2][1]
 PROTECTION_FIELDS = HOUSEHOLD_SECTIONS[3][1]
-IDENTITY_FIELDS = (
-    "address",
-    "phone",
-    "bank_name",
-    "bank_account",
-    "identification_standard",
-    "first_identified_year",
-    "exit_year",
-    "is_monitored",
-    "monitoring_category",
-    "is_military_family",
-    "is_only_child",
-    "is_two_daughters",
-)
 
 
 def _display(obj: Any, name: str) -> str:
