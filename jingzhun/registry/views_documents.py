@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from jingzhun.core.scope import get_visible_or_404
 from jingzhun.regions.models import Region, RegionLevel
 from jingzhun.registry import documents
-from jingzhun.registry.views_village import FIRST_YEAR
+from jingzhun.registry.filters import FIRST_YEAR, year_range
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -78,11 +78,16 @@ def member_card_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return _pdf_response(documents.member_card_pdf(card), f"人有卡-{card.household_number}-{card.name}.pdf")
 
 
-def _register_year(request: HttpRequest, region: Region) -> int:
+def _requested_year(request: HttpRequest) -> int | None:
+    """?year= when it is a year the registers cover, else None."""
     raw = request.GET.get("year", "")
     if raw.isdigit() and FIRST_YEAR <= int(raw) <= dt.date.today().year + 1:
         return int(raw)
-    return documents.default_year(region)
+    return None
+
+
+def _register_year(request: HttpRequest, region: Region) -> int:
+    return _requested_year(request) or documents.default_year(region)
 
 
 def _xlsx_response(write: Callable[[IO[bytes]], None], filename: str) -> FileResponse:
@@ -134,16 +139,14 @@ def registers(request: HttpRequest) -> HttpResponse:
         if r.level == RegionLevel.VILLAGE:
             entry = townships.get(r.parent_id or "")
             (entry["villages"] if entry else orphans).append(r)  # type: ignore[union-attr]
-    raw = request.GET.get("year", "")
-    year = int(raw) if raw.isdigit() and FIRST_YEAR <= int(raw) <= dt.date.today().year + 1 else None
     return render(
         request,
         "registry/village_registers.html",
         {
             "townships": list(townships.values()),
             "orphans": orphans,
-            "year": year,
-            "years": list(range(dt.date.today().year, FIRST_YEAR - 1, -1)),
+            "year": _requested_year(request),
+            "years": year_range(),
             "title": _("档案名册"),
             "active_nav": "registers",
         },
