@@ -12,7 +12,7 @@ from typing import IO
 
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
@@ -22,14 +22,6 @@ from jingzhun.registry import documents
 from jingzhun.registry.filters import FIRST_YEAR, year_range
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _optional_url(name: str, *args: object) -> str | None:
-    """A link to a page owned by the household pages, if that page exists yet."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
 
 
 def _pdf_response(data: bytes, filename: str) -> HttpResponse:
@@ -46,7 +38,7 @@ def household_card(request: HttpRequest, pk: int) -> HttpResponse:
         "registry/card_household.html",
         {
             "card": card,
-            "household_url": _optional_url("registry:household_detail", household.pk),
+            "household_url": reverse("registry:household_detail", args=[household.pk]),
             "active_nav": "households",
         },
     )
