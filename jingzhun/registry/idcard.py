@@ -41,6 +41,19 @@ def check_char(first17: str) -> str:
     return CHECK_CHARS[total % 11]
 
 
+def birth_in(number: str) -> dt.date | None:
+    """The birth date in characters 7–14 of an 18-digit ID (None: no such day)."""
+    try:
+        return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return None
+
+
+def sex_in(number: str) -> str:
+    """The sex code in an 18-digit ID, from the parity of the 17th digit: "1" 男, "2" 女 (GB/T 2261.1)."""
+    return "1" if int(number[16]) % 2 == 1 else "2"
+
+
 def parse_id_number(raw: str, *, today: dt.date | None = None) -> IdInfo:
     """Validate an 18-digit ID or a 20-digit disability certificate number (ID + category + grade)."""
     number = (raw or "").strip().upper().replace(" ", "")
@@ -63,15 +76,15 @@ def parse_id_number(raw: str, *, today: dt.date | None = None) -> IdInfo:
     expected = check_char(number[:17])
     if number[17] != expected:
         raise IdNumberError(f"证件号码校验位错误（末位应为 {expected}）")
-    try:
-        birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError as exc:
-        raise IdNumberError(f"证件号码中的出生日期 {number[6:14]} 不存在") from exc
+    birth = birth_in(number)
+    if birth is None:
+        raise IdNumberError(f"证件号码中的出生日期 {number[6:14]} 不存在")
     today = today or dt.date.today()
     if birth > today or birth.year < 1890:
         raise IdNumberError(f"证件号码中的出生日期 {birth:%Y-%m-%d} 不合理")
-    sex = "1" if int(number[16]) % 2 == 1 else "2"
-    return IdInfo(number=number, birth_date=birth, sex=sex, disability_category=category, disability_grade=grade)
+    return IdInfo(
+        number=number, birth_date=birth, sex=sex_in(number), disability_category=category, disability_grade=grade
+    )
 
 
 def make_id_number(area: str, birth: dt.date, sequence: int, sex: str) -> str:

@@ -63,8 +63,16 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from jingzhun.policy.defaults import CODE_TABLES
-from jingzhun.registry.idcard import CHECK_CHARS, DISABILITY_CATEGORIES, PLACEHOLDER_PREFIX, WEIGHTS, mask_id_number
-from jingzhun.registry.income import DEDUCTION_ITEMS, INCOME_ITEMS, IncomeFormulaSpec, compute_income
+from jingzhun.registry.idcard import (
+    DISABILITY_CATEGORIES,
+    PLACEHOLDER_PREFIX,
+    age_on,
+    birth_in,
+    check_char,
+    mask_id_number,
+    sex_in,
+)
+from jingzhun.registry.income import CENT, DEDUCTION_ITEMS, INCOME_ITEMS, IncomeFormulaSpec, compute_income
 
 ERROR = "error"
 WARNING = "warning"
@@ -176,7 +184,6 @@ SECURITY_FLAGS: tuple[tuple[str, str], ...] = (
     ("housing_secure", "住房安全有保障"),
     ("water_secure", "饮水安全有保障"),
 )
-CENT = Decimal("0.01")
 
 
 def _code_labels() -> dict[str, dict[str, str]]:
@@ -264,20 +271,13 @@ def parse_id(raw: str) -> IdParts:
     birth = None
     sex = ""
     if format_ok:
-        expected = CHECK_CHARS[sum(int(d) * w for d, w in zip(base[:17], WEIGHTS, strict=True)) % 11]
+        expected = check_char(base[:17])
         checksum_ok = base[17] == expected
-        try:
-            birth = dt.date(int(base[6:10]), int(base[10:12]), int(base[12:14]))
-        except ValueError:
-            birth = None
-        sex = "1" if int(base[16]) % 2 == 1 else "2"
+        birth = birth_in(base)
+        sex = sex_in(base)
     return IdParts(
         number, placeholder, length_ok, suffix_ok, format_ok, checksum_ok, expected, birth, sex, category, grade
     )
-
-
-def age_on(birth: dt.date, on: dt.date) -> int:
-    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
 @dataclass
