@@ -125,6 +125,14 @@ def validate_phone(value: str) -> None:
         raise ValidationError(_("联系电话格式不正确：手机号为 1 开头的 11 位数字，固定电话如 0746-1234567"))
 
 
+def clean_household_number(value: str | None) -> str:
+    """A typed 户编号 (blank = generate one): 12–20 digits."""
+    number = (value or "").strip()
+    if number and (not number.isdigit() or not 12 <= len(number) <= 20):
+        raise ValidationError(_("户编号应为 12–20 位数字"))
+    return number
+
+
 def next_household_number(village_id: str) -> str:
     """户编号 = the village's 12-digit code + a sequence within the village (width as already used there,
     else 4 digits)."""
@@ -289,10 +297,7 @@ class HouseholdForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm
         self.setup_code_fields(today().year)
 
     def clean_household_number(self) -> str:
-        number = (self.cleaned_data.get("household_number") or "").strip()
-        if number and (not number.isdigit() or not 12 <= len(number) <= 20):
-            raise ValidationError(_("户编号应为 12–20 位数字"))
-        return number
+        return clean_household_number(self.cleaned_data.get("household_number"))
 
     def clean_bank_account(self) -> str:
         account = re.sub(r"[\s-]", "", self.cleaned_data.get("bank_account") or "")
@@ -771,9 +776,7 @@ class HouseholdSplitForm(forms.Form):
         return [self[f"rel_{m.pk}"] for m in self.candidates]
 
     def clean_new_number(self) -> str:
-        number = (self.cleaned_data.get("new_number") or "").strip()
-        if number and (not number.isdigit() or not 12 <= len(number) <= 20):
-            raise ValidationError(_("户编号应为 12–20 位数字"))
+        number = clean_household_number(self.cleaned_data.get("new_number"))
         if number and Household.objects.filter(household_number=number).exists():
             raise ValidationError(_("户编号 %(n)s 已存在") % {"n": number})
         return number
