@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jingzhun.audit.models import Action, append_entries, diff_states
+from jingzhun.core import bulkwrite
 from jingzhun.core.tabular import Table, TableError, find_column, read_table
 from jingzhun.regions import codes
 from jingzhun.regions.models import Region, UrbanRuralCode
@@ -267,27 +268,12 @@ def apply_plan(plan: ImportPlan) -> ImportResult:
             audit_rows.append(_audit_row(Action.CREATE, row.code, row.name, diff_states(None, state)))
         Region.objects.bulk_create(new_regions, batch_size=2000)
         if plan.to_update:
-            _update_rows([(after, row.code) for row, after, _changes in plan.to_update], now)
+            rows = [{"code": row.code, **after} for row, after, _changes in plan.to_update]
+            bulkwrite.update_rows(Region, ["name", "urban_rural_code"], rows)
             for row, _after, changes in plan.to_update:
                 audit_rows.append(_audit_row(Action.UPDATE, row.code, row.name, changes))
         append_entries(audit_rows)
     return plan.result()
-
-
-def _update_rows(updates: list[tuple[dict[str, Any], str]], now: dt.datetime) -> None:
-    # One parameterised UPDATE run for every row: bulk_update's CASE expressions grow quadratically
-    # with the batch, and a renamed national table must not take minutes.
-    meta = Region._meta
-    qn = connection.ops.quote_name
-    column = {name: qn(meta.get_field(name).column) for name in ("name", "urban_rural_code", "updated_at", "code")}
-    sql = (
-        f"UPDATE {qn(meta.db_table)} SET {column['name']} = %s, {column['urban_rural_code']} = %s, "
-        f"{column['updated_at']} = %s WHERE {column['code']} = %s"
-    )
-    stamp = meta.get_field("updated_at").get_db_prep_value(now, connection)
-    params = [(after["name"], after["urban_rural_code"], stamp, code) for after, code in updates]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
 
 
 def apply_rows(rows: list[RegionRow]) -> ImportResult:
