@@ -7,10 +7,7 @@ holding the fields' Python values; each column's value is adapted once by type, 
 adapters would (dates and datetimes, decimals, JSON), and columns a row does not carry get the field
 default (``auto_now``/``auto_now_add`` get the time of the call).
 
-Primary keys are allocated before the insert and written explicitly, so the caller learns every new row's
-id without a RETURNING round trip: from the table's sequence on PostgreSQL, and on SQLite as the next ids
-after the largest used one — safe because a SQLite writer holds the database's write lock for the whole
-transaction (``transaction_mode=IMMEDIATE`` in the settings), so nobody else can take ids meanwhile.
+New rows' primary keys are returned without a query per row (see ``insert_rows``).
 
 These functions skip ``save()``: callers write the audit entries themselves (``append_entries``).
 """
@@ -27,6 +24,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 SQLITE_BATCH = 5000
+SMALL = 20  # rows inserted with one INSERT … RETURNING rather than COPY / executemany
 Adapter = Callable[[Any], Any] | None
 
 
@@ -103,29 +101,14 @@ class _Columns:
 _FIXED = "\0fixed"
 
 
-def allocate_ids(model: type[models.Model], count: int, using: str = "default") -> list[int]:
-    """``count`` fresh primary keys for ``model``; must run inside the writing transaction."""
-    if count <= 0:
-        return []
-    connection = connections[using]
-    table = model._meta.db_table
-    pk = model._meta.pk.column
+def _sequence_ids(connection: BaseDatabaseWrapper, model: type[models.Model], count: int) -> list[int]:
+    """``count`` fresh primary keys from the table's sequence (PostgreSQL)."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, pk, count]
-            )
-            return [row[0] for row in cursor.fetchall()]
-        if not connection.in_atomic_block:
-            raise RuntimeError("allocate_ids needs the writing transaction (it relies on the SQLite write lock)")
-        quoted = connection.ops.quote_name(table)
-        cursor.execute(f"SELECT max({connection.ops.quote_name(pk)}) FROM {quoted}")
-        used = cursor.fetchone()[0] or 0
-        # AUTOINCREMENT never reuses an id, even one freed by a delete: start after its high-water mark too.
-        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
-        row = cursor.fetchone()
-        start = max(used, row[0] if row else 0) + 1
-        return list(range(start, start + count))
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, model._meta.pk.column, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def insert_rows(
@@ -136,7 +119,12 @@ def insert_rows(
     count: int | None = None,
 ) -> list[int]:
     """INSERT the rows (dicts keyed by attname; missing columns take the field default) and return their
-    new primary keys, in order. One COPY on PostgreSQL, executemany batches on SQLite.
+    new primary keys, in order.
+
+    A few rows (an audited save) go in one ``INSERT … RETURNING``. More go by COPY on PostgreSQL, with
+    their keys taken from the sequence first, and by executemany on SQLite, where the keys are the
+    consecutive ones ending at ``last_insert_rowid()``: the transaction holds SQLite's write lock, so
+    nobody else inserts in between.
 
     ``rows`` may be a generator when ``count`` says how many it yields: it is then consumed as the rows
     are sent, so on PostgreSQL the server stores one row while the next is being made (the audit log
@@ -147,22 +135,40 @@ def insert_rows(
     if count <= 0:
         return []
     connection = connections[using]
-    ids = allocate_ids(model, count, using)
     columns = _Columns(model, None, connection, insert=True)
     pk_name = connection.ops.quote_name(model._meta.pk.column)
     table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join([pk_name, *columns.sql_names])
-    pairs = zip(ids, rows, strict=True)
+    names = ", ".join(columns.sql_names)
+    one_row = f"({', '.join(['%s'] * len(columns.fields))})"
     with connection.cursor() as cursor:
+        if count <= SMALL and connection.features.can_return_rows_from_bulk_insert:
+            values = [columns.values(row) for row in rows]
+            if len(values) != count:
+                raise ValueError(f"insert_rows: {len(values)} rows, {count} announced")
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) VALUES {', '.join([one_row] * count)} RETURNING {pk_name}",
+                [value for row in values for value in row],
+            )
+            # Keys grow in the order rows are inserted; RETURNING's own order is not guaranteed on SQLite.
+            return sorted(row[0] for row in cursor.fetchall())
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for pk, row in pairs:
+            ids = _sequence_ids(connection, model, count)
+            with cursor.cursor.copy(f"COPY {table} ({pk_name}, {names}) FROM STDIN") as copy:
+                for pk, row in zip(ids, rows, strict=True):
                     copy.write_row([pk, *columns.values(row)])
-        else:
-            sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * (len(columns.fields) + 1))})"
-            while batch := [[pk, *columns.values(row)] for pk, row in itertools.islice(pairs, SQLITE_BATCH)]:
-                cursor.executemany(sql, batch)
-    return ids
+            return ids
+        if not connection.in_atomic_block:
+            raise RuntimeError("insert_rows needs the writing transaction (it relies on the SQLite write lock)")
+        written = 0
+        iterator = iter(rows)
+        while batch := [columns.values(row) for row in itertools.islice(iterator, SQLITE_BATCH)]:
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES {one_row}", batch)
+            written += len(batch)
+        if written != count:
+            raise ValueError(f"insert_rows: {written} rows, {count} announced")
+        cursor.execute("SELECT last_insert_rowid()")
+        last = cursor.fetchone()[0]
+        return list(range(last - count + 1, last + 1))
 
 
 def update_rows(

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 
 from jingzhun.audit.context import audit_context
 from jingzhun.audit.models import AuditEntry, _BatchHasher, append_entries, entry_content, entry_hash
-from jingzhun.core.bulkwrite import allocate_ids, insert_rows, update_rows
+from jingzhun.core.bulkwrite import SMALL, insert_rows, update_rows
 from jingzhun.registry.models import Household, HouseholdYear, Member, MemberStatus
 from jingzhun.registry.tests.factories import HouseholdFactory
 
@@ -85,22 +85,46 @@ def test_update_rows_changes_only_the_named_fields_and_touches_updated_at(tree):
     assert a.updated_at >= before
 
 
+def household_rows(village: str, count: int, start: int = 1) -> list[dict]:
+    return [{"household_number": f"{village}{n:04d}", "village_id": village} for n in range(start, start + count)]
+
+
+@pytest.mark.parametrize("count", [1, SMALL, SMALL + 1, 2 * SMALL])
+def test_the_returned_ids_are_the_rows_ids_in_order(tree, count):
+    """One INSERT … RETURNING for a few rows, COPY / executemany for more: either way, ids in row order."""
+    rows = household_rows(tree.village_a1, count)
+    with transaction.atomic():
+        ids = insert_rows(Household, rows)
+    stored = dict(Household.objects.filter(pk__in=ids).values_list("pk", "household_number"))
+    assert [stored[pk] for pk in ids] == [row["household_number"] for row in rows]
+
+
+def test_a_generator_must_yield_the_count_it_announced(tree):
+    for count in (2, SMALL + 5):
+        with pytest.raises(ValueError), transaction.atomic():
+            insert_rows(Household, iter(household_rows(tree.village_a1, count - 1)), count=count)
+
+
 @pytest.mark.skipif("connection.vendor != 'sqlite'")
 def test_sqlite_ids_are_never_reused_after_a_delete(tree):
     household = HouseholdFactory(village_id=tree.village_a1)
     highest = household.pk
     Household.objects.filter(pk=highest).delete()
-    with transaction.atomic():
-        assert allocate_ids(Household, 2) == [highest + 1, highest + 2]
+    for count in (2, SMALL + 1):
+        with transaction.atomic():
+            ids = insert_rows(Household, household_rows(tree.village_a1, count, start=500 + highest))
+        assert ids == list(range(highest + 1, highest + 1 + count))
+        highest = ids[-1]
+        Household.objects.filter(pk__in=ids).delete()
 
 
 @pytest.mark.skipif("connection.vendor != 'sqlite'")
-def test_sqlite_allocation_needs_the_writing_transaction(tree):
+def test_sqlite_bulk_insert_needs_the_writing_transaction(tree):
     # pytest-django runs each test in a transaction: pretend to be outside it.
     connection.in_atomic_block, saved = False, connection.in_atomic_block
     try:
         with pytest.raises(RuntimeError, match="writing transaction"):
-            allocate_ids(Household, 1)
+            insert_rows(Household, household_rows(tree.village_a1, SMALL + 1))
     finally:
         connection.in_atomic_block = saved
 
