@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import urlencode
+from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_POST
 
 from jingzhun.exchange import export, storage
@@ -52,7 +52,7 @@ def index(request: HttpRequest) -> HttpResponse:
 def template_download(request: HttpRequest) -> HttpResponse:
     year = int(request.GET.get("year") or dt.date.today().year)
     response = HttpResponse(build_template(year), content_type=XLSX)
-    response["Content-Disposition"] = _attachment(f"建档立卡户信息导入模板_{year}.xlsx")
+    response["Content-Disposition"] = content_disposition_header(True, f"建档立卡户信息导入模板_{year}.xlsx")
     return response
 
 
@@ -131,7 +131,7 @@ def error_workbook(request: HttpRequest, job_id: str) -> HttpResponse:
     issues = (job.result or {}).get("issues", [])
     data = marked_workbook(storage.load(job.params["files"]), issues)
     response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = _attachment("导入错误标注.xlsx")
+    response["Content-Disposition"] = content_disposition_header(True, "导入错误标注.xlsx")
     return response
 
 
@@ -148,7 +148,7 @@ def export_households(request: HttpRequest, fmt: str) -> HttpResponse:
     stamp = dt.date.today().strftime("%Y%m%d")
     if fmt == "csv":
         response = StreamingHttpResponse(export.households_csv(households, year), content_type="text/csv")
-        response["Content-Disposition"] = _attachment(f"户信息_{year}_{stamp}.csv")
+        response["Content-Disposition"] = content_disposition_header(True, f"户信息_{year}_{stamp}.csv")
         return response
     path = export.write_xlsx(households, year)
     handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
@@ -160,11 +160,5 @@ def export_households(request: HttpRequest, fmt: str) -> HttpResponse:
 def export_members(request: HttpRequest) -> HttpResponse:
     households, _year = _filtered_households(request)
     response = StreamingHttpResponse(export.members_csv(export.members_of(households)), content_type="text/csv")
-    response["Content-Disposition"] = _attachment(f"成员信息_{dt.date.today():%Y%m%d}.csv")
+    response["Content-Disposition"] = content_disposition_header(True, f"成员信息_{dt.date.today():%Y%m%d}.csv")
     return response
-
-
-def _attachment(filename: str) -> str:
-    from urllib.parse import quote
-
-    return f"attachment; filename*=UTF-8''{quote(filename)}"
