@@ -154,9 +154,6 @@ class RowValues:
     def __len__(self) -> int:
         return len(self.keys())
 
-    def items(self) -> list[tuple[str, Any]]:
-        return [(k, self[k]) for k in self.keys()]
-
     def clear(self) -> None:
         self._index, self._data, self._extra = {}, [], None
 
@@ -410,7 +407,7 @@ def _load_existing(households: list[HouseholdIn], members: list[RowIn]) -> tuple
 
 def link_and_validate(
     households: list[HouseholdIn], members: list[RowIn], scope_prefix: str, issues: list[Issue]
-) -> tuple[dict, dict]:
+) -> dict[int, list[RowIn]]:
     _validate_ids(members, issues)
     _resolve_regions(households, scope_prefix, issues)
     by_number, by_pk, by_id = _load_existing(households, members)
@@ -490,7 +487,7 @@ def link_and_validate(
             if current is not None and current["household_id"] != pk:
                 other = by_pk.get(current["household_id"], {}).get("household_number", "")
                 _issue(m, "id_number", f"此人已在户 {other}（{current['name']}）中在册，同一人只能在一个户中", issues)
-    return by_id, orphan_members
+    return orphan_members
 
 
 def check_structure(
@@ -1036,7 +1033,7 @@ def _run_import(
     total_rows = len(household_rows) + len(member_rows)
     if progress:
         progress(total_rows // 3, total_rows, "核对已有数据")
-    _by_id, orphan_members = link_and_validate(household_rows, member_rows, scope_prefix, issues)
+    orphan_members = link_and_validate(household_rows, member_rows, scope_prefix, issues)
     existing_pks = [h.existing["id"] for h in household_rows if h.existing] + list(orphan_members)
     existing_members = _existing_members(existing_pks)
     check_structure(household_rows, existing_members, issues)
