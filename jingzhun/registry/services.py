@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext
 
 from jingzhun.audit.context import audit_reason
 from jingzhun.policy import services as policy
@@ -103,7 +104,10 @@ def add_member(household: Household, member: Member, *, reason: str, date: dt.da
 
 @transaction.atomic
 def remove_member(member: Member, *, reason: str, date: dt.date, note: str = "") -> Member:
-    """死亡 / 婚出 / 其他迁出: the member stays in history with status 已减少."""
+    """死亡 / 婚出 / 其他迁出: the member stays in history with status 已减少.
+
+    When the last member leaves, the household is 注销 (cancelled, kept) in the same transaction.
+    """
     if member.status != MemberStatus.ACTIVE:
         raise ValidationError("该成员已不在户内")
     if member.relationship == HEAD_RELATIONSHIP and member.household.active_members().count() > 1:
@@ -122,7 +126,16 @@ def remove_member(member: Member, *, reason: str, date: dt.date, note: str = "")
             note=note,
         )
         refresh_current_year(member.household)
+        if not member.household.active_members().exists():
+            _cancel_household(member.household, date)
     return member
+
+
+def _cancel_household(household: Household, date: dt.date) -> None:
+    with audit_reason(gettext("户内成员全部减少，注销该户")):
+        household.status = HouseholdStatus.CANCELLED
+        household.save()
+        HouseholdChange.objects.create(household=household, kind=ChangeKind.CANCELLED, date=date)
 
 
 @transaction.atomic

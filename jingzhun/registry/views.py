@@ -52,9 +52,7 @@ from jingzhun.registry.income import DEDUCTION_ITEMS, INCOME_ITEMS
 from jingzhun.registry.models import (
     CODE_FIELDS,
     HEAD_RELATIONSHIP,
-    ChangeKind,
     Household,
-    HouseholdChange,
     HouseholdStatus,
     HouseholdYear,
     Member,
@@ -541,10 +539,8 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    """减少成员 (死亡 / 婚出 / 其他迁出): the row stays as 已减少 with reason and date.
-
-    When the last member leaves, the household is 注销 (cancelled, kept) in the same transaction.
-    """
+    """减少成员 (死亡 / 婚出 / 其他迁出): the row stays as 已减少 with reason and date; the service cancels
+    (注销) the household when the last member leaves."""
     member = _member_for_write(request, pk)
     household = member.household
     if (refused := _refuse_cancelled(request, household)) is not None:
@@ -557,10 +553,7 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
 
         def write() -> Member:
-            removed = services.remove_member(member, reason=data["reason"], date=data["date"], note=data["note"])
-            if not household.active_members().exists():
-                _cancel_household(household, data["date"])
-            return removed
+            return services.remove_member(member, reason=data["reason"], date=data["date"], note=data["note"])
 
         if save_checked(request, form, write, lambda m: [household]) is not None:
             messages.success(request, _("已减少成员 %(name)s") % {"name": member.name})
@@ -579,13 +572,6 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
             "active_nav": NAV,
         },
     )
-
-
-def _cancel_household(household: Household, date: dt.date) -> None:
-    with audit_reason(_("户内成员全部减少，注销该户")):
-        household.status = HouseholdStatus.CANCELLED
-        household.save()
-        HouseholdChange.objects.create(household=household, kind=ChangeKind.CANCELLED, date=date)
 
 
 def member_move(request: HttpRequest, pk: int) -> HttpResponse:
