@@ -242,9 +242,8 @@ def split_household(
             m.save()
             rel = HEAD_RELATIONSHIP if m.pk == new_head.pk else relationships.get(m.pk, "99")
             _copy_member(m, new_household, rel, addition_reason="4", date=date)
-        latest = household.years.order_by("-year").first()
-        if latest is not None:
-            copy = HouseholdYear.objects.get(pk=latest.pk)
+        copy = household.years.order_by("-year").first()  # a fresh instance: becomes the new household's record
+        if copy is not None:
             copy.pk = None
             copy._state.adding = True
             copy.household = new_household
