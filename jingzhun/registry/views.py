@@ -313,7 +313,8 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     today = _today()
     for m in members:
         m.age = None if m.birth_date is None else age_on(m.birth_date, today)
-    missing_years = [y for y in year_range() if y not in {r.year for r in years}]
+    have = {r.year for r in years}
+    missing_years = [y for y in year_range() if y not in have]
     return render(
         request,
         "registry/household_detail.html",
