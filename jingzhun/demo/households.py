@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from jingzhun.demo import regions as demo_regions
 from jingzhun.policy.defaults import POVERTY_LINES
-from jingzhun.registry.idcard import make_id_number
+from jingzhun.registry.idcard import age_on, make_id_number
 
 SEED = 20141231
 DEFAULT_HOUSEHOLDS = 12187  # paired poor households in the 零陵区 seed report
@@ -190,8 +190,7 @@ class MemberData:
     removal_date: dt.date | None = None
 
     def age(self, on: dt.date = AS_OF) -> int:
-        b = self.birth_date
-        return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
+        return age_on(self.birth_date, on)
 
     def in_household_at_end_of(self, year: int) -> bool:
         if self.addition_date is not None and self.addition_date.year > year:
