@@ -6,6 +6,7 @@ adds nothing; an interrupted run resumes where it stopped (each chunk commits on
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,12 +19,10 @@ from jingzhun.core.bulkwrite import insert_rows
 from jingzhun.demo import households as gen
 from jingzhun.demo import regions as demo_regions
 from jingzhun.policy import services as policy
-from jingzhun.policy.models import IncomeFormula
 from jingzhun.registry.income import IncomeFormulaSpec, compute_income
 from jingzhun.registry.models import Household, HouseholdYear, Member, MemberStatus
 
 CHUNK = 1000
-BATCH = 1000  # rows per INSERT where the backend allows it (SQLite caps it by its variable limit)
 
 
 @dataclass
@@ -39,6 +38,7 @@ class LoadResult:
 
 
 ProgressFn = Callable[[int, int, float], None]
+FormulaFn = Callable[[int, str], IncomeFormulaSpec]
 
 
 def _existing_numbers(village_codes: list[str]) -> set[str]:
@@ -72,7 +72,8 @@ def load_households(
             result.existing = count
             result.seconds = time.monotonic() - started
             return result
-    specs = _Formulas()
+    # The formula in force per (year, village), looked up once each (policy keeps the formulas in memory).
+    specs: FormulaFn = functools.cache(policy.formula_for)
     chunk: list[gen.HouseholdData] = []
     done = 0
     next_report = progress_every
@@ -99,32 +100,6 @@ def load_households(
     return result
 
 
-class _Formulas:
-    """The income formula for (year, village), one policy lookup per distinct case.
-
-    formula_for picks among formulas whose region prefix starts the region code, so villages that
-    share the longest matching prefix share the formula: usually one lookup per year for the whole
-    county instead of one per (year, village) (4,000 queries).
-    """
-
-    def __init__(self) -> None:
-        self._prefixes = sorted(
-            set(IncomeFormula.objects.values_list("region_prefix", flat=True)), key=len, reverse=True
-        )
-        self._by_village: dict[str, str] = {}
-        self._specs: dict[tuple[int, str], IncomeFormulaSpec] = {}
-
-    def spec(self, year: int, village: str) -> IncomeFormulaSpec:
-        prefix = self._by_village.get(village)
-        if prefix is None:
-            prefix = self._by_village[village] = next((p for p in self._prefixes if village.startswith(p)), "")
-        key = (year, prefix)
-        spec = self._specs.get(key)
-        if spec is None:
-            spec = self._specs[key] = policy.formula_for(year, prefix)
-        return spec
-
-
 def _clashing_ids(chunk: list[gen.HouseholdData]) -> set[str]:
     """IDs of this chunk already active in some other household (data entered besides the demo)."""
     ids = [m.id_number for hh in chunk for m in hh.members if m.status == MemberStatus.ACTIVE]
@@ -139,7 +114,7 @@ def _clashing_ids(chunk: list[gen.HouseholdData]) -> set[str]:
 
 
 @transaction.atomic
-def _insert(chunk: list[gen.HouseholdData], specs: _Formulas, result: LoadResult) -> None:
+def _insert(chunk: list[gen.HouseholdData], specs: FormulaFn, result: LoadResult) -> None:
     clashes = _clashing_ids(chunk)
     if clashes:
         kept = [hh for hh in chunk if not any(m.id_number in clashes for m in hh.active_members)]
@@ -161,7 +136,7 @@ def _insert(chunk: list[gen.HouseholdData], specs: _Formulas, result: LoadResult
         for y in hh.years:
             row = {f: getattr(y, f) for f in gen.YEAR_FIELDS}
             # Derived figures by the formula in force for the year and village, as save_year would.
-            income = compute_income(row, y.member_count, specs.spec(y.year, village))
+            income = compute_income(row, y.member_count, specs(y.year, village))
             row["total_income"] = income.total_income
             row["net_income"] = income.net_income
             row["per_capita_net_income"] = income.per_capita_net_income
