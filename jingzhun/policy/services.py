@@ -17,8 +17,11 @@ from jingzhun.registry.income import IncomeFormulaSpec
 CACHE_SECONDS = 30
 _cache_loaded_at = 0.0
 
+Item = tuple[str, str, int | None, int | None]  # code, label, valid_from, valid_to
 
-def _all_items() -> dict[str, list[tuple[str, str, int | None, int | None]]]:
+
+def _all_items() -> dict[str, list[Item]]:
+    """Every lookup passes here first, so each cached view of the policy data expires with the others."""
     global _cache_loaded_at
     now = time.monotonic()
     if now - _cache_loaded_at > CACHE_SECONDS:
@@ -28,8 +31,8 @@ def _all_items() -> dict[str, list[tuple[str, str, int | None, int | None]]]:
 
 
 @lru_cache(maxsize=1)
-def _load_items() -> dict[str, list[tuple[str, str, int | None, int | None]]]:
-    tables: dict[str, list[tuple[str, str, int | None, int | None]]] = {}
+def _load_items() -> dict[str, list[Item]]:
+    tables: dict[str, list[Item]] = {}
     for key, code, label, vf, vt in (
         CodeItem.objects.select_related("table")
         .values_list("table__key", "code", "label", "valid_from", "valid_to")
@@ -39,24 +42,32 @@ def _load_items() -> dict[str, list[tuple[str, str, int | None, int | None]]]:
     return tables
 
 
+@lru_cache(maxsize=1)
+def _items_by_code() -> dict[str, dict[str, Item]]:
+    """table → code → item: labels and validity of single codes are looked up per row and per cell."""
+    return {table: {item[0]: item for item in items} for table, items in _load_items().items()}
+
+
 def clear_cache(*_args: object, **_kwargs: object) -> None:
     _load_items.cache_clear()
+    _items_by_code.cache_clear()
     _label_index.cache_clear()
     _formulas.cache_clear()
+    _lines.cache_clear()
 
 
-for _model in (CodeItem, CodeTable, IncomeFormula):
+for _model in (CodeItem, CodeTable, IncomeFormula, PovertyLine):
     post_save.connect(clear_cache, sender=_model, dispatch_uid=f"policy-cache-save-{_model.__name__}")
     post_delete.connect(clear_cache, sender=_model, dispatch_uid=f"policy-cache-del-{_model.__name__}")
 
 
+def _in_force(valid_from: int | None, valid_to: int | None, year: int | None) -> bool:
+    return year is None or ((valid_from is None or valid_from <= year) and (valid_to is None or year <= valid_to))
+
+
 def choices(table: str, year: int | None = None, *, blank: bool = True) -> list[tuple[str, str]]:
     """(code, label) pairs valid in ``year`` for a form select."""
-    items = [
-        (code, label)
-        for code, label, vf, vt in _all_items().get(table, [])
-        if year is None or ((vf is None or vf <= year) and (vt is None or year <= vt))
-    ]
+    items = [(code, label) for code, label, vf, vt in _all_items().get(table, []) if _in_force(vf, vt, year)]
     return ([("", "---------")] if blank else []) + items
 
 
@@ -67,11 +78,15 @@ def labels(table: str) -> dict[str, str]:
 def label(table: str, code: str | None) -> str:
     if not code:
         return ""
-    return labels(table).get(code, code)
+    _all_items()
+    item = _items_by_code().get(table, {}).get(code)
+    return item[1] if item is not None else code
 
 
 def is_valid(table: str, code: str, year: int | None = None) -> bool:
-    return any(c == code for c, _label in choices(table, year, blank=False))
+    _all_items()
+    item = _items_by_code().get(table, {}).get(code)
+    return item is not None and _in_force(item[2], item[3], year)
 
 
 def _fold(text: str) -> str:
@@ -83,7 +98,7 @@ def _fold(text: str) -> str:
 def _label_index() -> dict[str, dict[str, str]]:
     """table → {code or folded label → code}: imports look up millions of cells, so no scan per call."""
     index: dict[str, dict[str, str]] = {}
-    for table, items in _all_items().items():
+    for table, items in _load_items().items():
         lookup = index.setdefault(table, {})
         for code, lab, _vf, _vt in items:
             lookup.setdefault(_fold(lab), code)
@@ -94,12 +109,13 @@ def _label_index() -> dict[str, dict[str, str]]:
 
 def code_for_label(table: str, text: str) -> str | None:
     """Accept either a code or its label (imports and forms from spreadsheets use labels)."""
+    _all_items()
     return _label_index().get(table, {}).get(_fold(text or ""))
 
 
 def formula_for(year: int, region_code: str = "") -> IncomeFormulaSpec:
     """The income formula in force: the most specific region prefix, then the latest year_from ≤ year."""
-    _all_items()  # expires both caches together
+    _all_items()
     return _formula_for(year, region_code)
 
 
@@ -120,10 +136,19 @@ def _formula_for(year: int, region_code: str) -> IncomeFormulaSpec:
     return max(candidates, key=lambda c: (c[0], c[1]))[2]
 
 
+@lru_cache(maxsize=1)
+def _lines() -> dict[tuple[str, int], list[tuple[str, Decimal]]]:
+    """(kind, year) → [(region prefix, amount)], loaded once per cache period (a few dozen rows)."""
+    lines: dict[tuple[str, int], list[tuple[str, Decimal]]] = {}
+    for kind, year, prefix, amount in PovertyLine.objects.values_list("kind", "year", "region_prefix", "amount"):
+        lines.setdefault((kind, year), []).append((prefix, amount))
+    return lines
+
+
 def poverty_line(kind: str, year: int, region_code: str = "") -> Decimal | None:
-    lines = [
-        line for line in PovertyLine.objects.filter(kind=kind, year=year) if region_code.startswith(line.region_prefix)
-    ]
-    if not lines:
+    """The line of ``kind`` in force in ``year`` for a region: the most specific region prefix wins."""
+    _all_items()
+    matches = [(prefix, amount) for prefix, amount in _lines().get((kind, year), []) if region_code.startswith(prefix)]
+    if not matches:
         return None
-    return max(lines, key=lambda line: len(line.region_prefix)).amount
+    return max(matches, key=lambda pa: len(pa[0]))[1]
