@@ -572,6 +572,29 @@ class _Pdf:
         # Kept on one page: a helper block split across pages is useless for signing.
         return [KeepTogether([self.p(_("帮扶责任人"), self.heading), table, Spacer(1, 6), signatures])]
 
+    def card_head(self, title: str, region_name: str, household_number: str, notice: str) -> list[Any]:
+        """A card's title, its region and 户编号, and ``notice`` (cancelled / removed) when there is one."""
+        from reportlab.platypus import Spacer
+
+        story: list[Any] = [
+            self.p(title, self.title),
+            self.p(
+                _("%(region)s　户编号：%(number)s") % {"region": region_name, "number": household_number},
+                self.subtitle,
+            ),
+        ]
+        if notice:
+            story.append(self.p(notice, self.subtitle))
+        story.append(Spacer(1, 4))
+        return story
+
+    @staticmethod
+    def card_footer(household_number: str, generated_on: dt.date) -> str:
+        return _("户编号 %(number)s　生成日期 %(date)s") % {
+            "number": household_number,
+            "date": f"{generated_on:%Y-%m-%d}",
+        }
+
     def build(self, story: list[Any], *, title: str, footer: str) -> bytes:
         from reportlab.lib.pagesizes import A4
         from reportlab.lib.units import mm
@@ -602,20 +625,11 @@ class _Pdf:
 def household_card_pdf(card: HouseholdCard) -> bytes:
     """The 明白卡 as an A4 PDF."""
     from reportlab.lib.units import mm
-    from reportlab.platypus import Spacer
 
     pdf = _Pdf()
     width = 180 * mm
-    story: list[Any] = [
-        pdf.p(_("精准扶贫明白卡"), pdf.title),
-        pdf.p(
-            _("%(region)s　户编号：%(number)s") % {"region": card.region_name, "number": card.household_number},
-            pdf.subtitle,
-        ),
-    ]
-    if card.cancelled:
-        story.append(pdf.p(_("（该户已注销）"), pdf.subtitle))
-    story.append(Spacer(1, 4))
+    notice = _("（该户已注销）") if card.cancelled else ""
+    story = pdf.card_head(_("精准扶贫明白卡"), card.region_name, card.household_number, notice)
     story += pdf.section(card.summary, width)
 
     story.append(pdf.p(_("家庭成员"), pdf.heading))
@@ -645,37 +659,22 @@ def household_card_pdf(card: HouseholdCard) -> bytes:
     story += pdf.section(card.guarantees, width)
     story += pdf.section(card.policies, width)
     story += pdf.helper_block(width)
-    footer = _("户编号 %(number)s　生成日期 %(date)s") % {
-        "number": card.household_number,
-        "date": f"{card.generated_on:%Y-%m-%d}",
-    }
+    footer = pdf.card_footer(card.household_number, card.generated_on)
     return pdf.build(story, title=_("明白卡 %(number)s") % {"number": card.household_number}, footer=footer)
 
 
 def member_card_pdf(card: MemberCard) -> bytes:
     """The 人有卡 as an A4 PDF."""
     from reportlab.lib.units import mm
-    from reportlab.platypus import Spacer
 
     pdf = _Pdf()
     width = 180 * mm
-    story: list[Any] = [
-        pdf.p(_("精准扶贫人员信息卡"), pdf.title),
-        pdf.p(
-            _("%(region)s　户编号：%(number)s") % {"region": card.region_name, "number": card.household_number},
-            pdf.subtitle,
-        ),
-    ]
-    if card.removed:
-        story.append(pdf.p(_("（该成员已减少）"), pdf.subtitle))
-    story.append(Spacer(1, 4))
+    notice = _("（该成员已减少）") if card.removed else ""
+    story = pdf.card_head(_("精准扶贫人员信息卡"), card.region_name, card.household_number, notice)
     for section in card.sections:
         story += pdf.section(section, width)
     story += pdf.helper_block(width)
-    footer = _("户编号 %(number)s　生成日期 %(date)s") % {
-        "number": card.household_number,
-        "date": f"{card.generated_on:%Y-%m-%d}",
-    }
+    footer = pdf.card_footer(card.household_number, card.generated_on)
     return pdf.build(story, title=_("人有卡 %(name)s") % {"name": card.name}, footer=footer)
 
 
