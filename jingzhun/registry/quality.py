@@ -75,7 +75,6 @@ from jingzhun.registry.income import CENT, DEDUCTION_ITEMS, INCOME_ITEMS, Income
 
 ERROR = "error"
 WARNING = "warning"
-LEVEL_LABELS = {ERROR: "错误", WARNING: "警告"}
 
 GROUP_IDENTITY = gettext_noop("身份")  # marked for translation; pages translate at render
 GROUP_STRUCTURE = gettext_noop("户结构")

@@ -8,7 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from jingzhun.regions import codes
-from jingzhun.registry.quality import CATALOGUE, LEVEL_LABELS, year_end
+from jingzhun.registry.models import QualityLevel
+from jingzhun.registry.quality import CATALOGUE, year_end
 from jingzhun.registry.quality_run import run_quality
 
 
@@ -55,7 +56,7 @@ class Command(BaseCommand):
         for code, rule in sorted(CATALOGUE.items(), key=lambda item: item[0]):
             count = result.per_rule.get(code, 0)
             if count or verbose:
-                self.stdout.write(f"{code:<10} {LEVEL_LABELS[rule.level]:<4} {count:>8}  {rule.title}")
+                self.stdout.write(f"{code:<10} {QualityLevel(rule.level).label!s:<4} {count:>8}  {rule.title}")
         self.stdout.write(
             f"区划 {prefix or '全部'}，年度 {result.year or '各户最新'}：检查 {result.households} 户，"
             f"错误 {result.errors} 条，警告 {result.warnings} 条，用时 {result.seconds:.1f} 秒"
