@@ -195,7 +195,6 @@ def my_account(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:my_account")
     context = {
         "form": form,
-        "scope_full_name": user.scope_region.full_name() if user.scope_region else "",
         "attempts": throttle.recent_attempts(user.username),
         "active_nav": "account",
     }

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
+
+from jingzhun.regions.models import full_name_of
 
 
 def navigation(user: Any) -> list[dict[str, str]]:
@@ -33,5 +37,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     }
     if user is not None and user.is_authenticated:
         context["nav_items"] = navigation(user)
-        context["scope_region"] = user.scope_region
+        # The header names the scope on every page: one lazy query, and no fetch of the region row itself.
+        code = user.scope_region_id
+        context["scope_name"] = SimpleLazyObject(partial(full_name_of, code)) if code else ""
     return context

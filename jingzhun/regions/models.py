@@ -128,7 +128,7 @@ class Region(AuditedModel):
         return [found[c] for c in chain if c in found]
 
     def full_name(self) -> str:
-        return "".join(r.name for r in self.ancestors(include_self=True))
+        return full_name_of(self.code)
 
     def flag_values(self, year: int) -> dict[str, bool]:
         """Each flag's value in force in ``year`` (the latest change at or before that year)."""
@@ -136,6 +136,13 @@ class Region(AuditedModel):
         for flag in self.flags.filter(year__lte=year).order_by("flag", "year"):
             values[flag.flag] = flag.value
         return values
+
+
+def full_name_of(code: str) -> str:
+    """The names down the chain to ``code``, province first (湖南省永州市零陵区), in one query."""
+    chain = codes.ancestor_codes(code)
+    names = dict(Region.objects.filter(code__in=chain).values_list("code", "name"))
+    return "".join(names[c] for c in chain if c in names)
 
 
 class RegionFlagKind(models.TextChoices):
