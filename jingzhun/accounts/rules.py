@@ -8,7 +8,6 @@ for a 系统管理员 created by a 系统管理员 who is unlimited too.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -77,7 +76,7 @@ def resolve_region(raw: str, actor: Any, deepest: int = FINEST_SCOPE_LEVEL) -> R
     region = Region.objects.filter(code=code).first()
     if region is None:
         raise ValidationError(_("区划代码“%(code)s”不存在") % {"code": code}, code="unknown")
-    if region.is_retired or (region.valid_from is not None and region.valid_from > dt.date.today()):
+    if region.is_retired or region.is_pending:
         raise ValidationError(_("区划“%(name)s”当前未启用，请选择调整后的区划") % {"name": region.name}, code="retired")
     if region.level > deepest:
         level = RegionLevel(deepest).label
