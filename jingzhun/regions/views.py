@@ -29,7 +29,7 @@ from jingzhun.core.scope import get_visible_or_404, require_write, user_scope_pr
 from jingzhun.regions import export as region_export
 from jingzhun.regions.forms import ReasonForm, RegionEditForm, RegionFlagForm, RegionUploadForm
 from jingzhun.regions.importer import ImportResult, import_regions
-from jingzhun.regions.models import Region, RegionFlag, RegionFlagKind, RegionLevel, not_retired_q
+from jingzhun.regions.models import Region, RegionFlag, RegionFlagKind, RegionLevel, RegionQuerySet, not_retired_q
 
 SESSION_KEY = "regions_import"
 UPLOAD_MAX_AGE_SECONDS = 24 * 3600
@@ -40,17 +40,27 @@ def _show_retired(request: HttpRequest) -> bool:
     return request.GET.get("retired") == "1"
 
 
-def _children(region: Region, user: Any, show_retired: bool) -> list[Region]:
-    """Visible children, each with the number of its own children (retired ones only when shown)."""
+def _with_child_counts(regions: RegionQuerySet, show_retired: bool) -> list[Region]:
+    """``regions`` in code order, each with the number of its own children (retired ones only when shown)."""
     child_filter = None if show_retired else not_retired_q(prefix="children__")
-    children = Region.objects.visible_to(user).filter(parent=region)
     if not show_retired:
-        children = children.not_retired()
-    return list(children.annotate(child_count=Count("children", filter=child_filter)).order_by("code"))
+        regions = regions.not_retired()
+    return list(regions.annotate(child_count=Count("children", filter=child_filter)).order_by("code"))
+
+
+def _children(region: Region, user: Any, show_retired: bool) -> list[Region]:
+    """Visible children of ``region``, each with the number of its own children."""
+    return _with_child_counts(Region.objects.visible_to(user).filter(parent=region), show_retired)
 
 
 def _can_manage(user: Any) -> bool:
     return bool(getattr(user, "can_manage_reference_data", False) and getattr(user, "can_write", False))
+
+
+def _breadcrumb(region: Region, user: Any) -> list[Region]:
+    """The region's chain from the top of the user's scope down to it."""
+    prefix = user.scope_prefix or ""
+    return [r for r in region.ancestors(include_self=True) if r.code.startswith(prefix)]
 
 
 @require_GET
@@ -63,15 +73,11 @@ def browse(request: HttpRequest) -> HttpResponse:
     if not roots.exists():
         return render(request, "regions/empty.html", {"active_nav": "regions", "can_manage": _can_manage(user)})
     show_retired = _show_retired(request)
-    if not show_retired:
-        roots = roots.not_retired()
-    child_filter = None if show_retired else not_retired_q(prefix="children__")
-    children = list(roots.annotate(child_count=Count("children", filter=child_filter)).order_by("code"))
     return render(
         request,
         "regions/browse.html",
         {
-            "children": children,
+            "children": _with_child_counts(roots, show_retired),
             "show_retired": show_retired,
             "can_manage": _can_manage(user),
             "active_nav": "regions",
@@ -104,8 +110,7 @@ def _flag_table(region: Region, flags: list[RegionFlag]) -> dict[str, Any]:
 def detail(request: HttpRequest, code: str) -> HttpResponse:
     user = request.user
     region = get_visible_or_404(Region.objects.all(), user, code=code)
-    prefix = user.scope_prefix or ""
-    breadcrumb = [r for r in region.ancestors(include_self=True) if r.code.startswith(prefix)]
+    breadcrumb = _breadcrumb(region, user)
     show_retired = _show_retired(request)
     level_counts = {
         row["level"]: row["n"]
@@ -183,7 +188,6 @@ def _edit_page(
     flag_form: RegionFlagForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    prefix = request.user.scope_prefix or ""
     return render(
         request,
         "regions/edit.html",
@@ -192,7 +196,7 @@ def _edit_page(
             "form": form or RegionEditForm(instance=region),
             "flag_form": flag_form or RegionFlagForm(region=region),
             "flags": region.flags.order_by("flag", "year"),
-            "breadcrumb": [r for r in region.ancestors(include_self=True) if r.code.startswith(prefix)],
+            "breadcrumb": _breadcrumb(region, request.user),
             "active_nav": "regions",
         },
         status=status,
