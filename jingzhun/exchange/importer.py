@@ -50,6 +50,7 @@ from jingzhun.registry import quality
 from jingzhun.registry.idcard import IdNumberError, parse_id_number
 from jingzhun.registry.income import compute_income
 from jingzhun.registry.models import HEAD_RELATIONSHIP, Household, HouseholdYear, Member, MemberStatus
+from jingzhun.registry.services import NumberAllocator
 
 Progress = Callable[..., None]
 CHUNK = 2000
@@ -685,7 +686,7 @@ def make_plan(
     pairs = [(h.existing["id"], h.values["year"]) for h in households if h.existing and h.values.get("year")]
     existing_years = _existing_years(pairs)
     members_by_id = {row["id_number"]: row for rows in existing_members.values() for row in rows}
-    next_numbers = _NumberAllocator()
+    next_numbers = NumberAllocator()
 
     for h in households:
         wanted = _household_values(h)
@@ -734,7 +735,7 @@ def _plan_member(
     members_by_id: dict[str, dict],
     plan: Plan,
     report: ImportReport,
-    numbers: _NumberAllocator,
+    numbers: NumberAllocator,
     household_pk: int | None = None,
 ) -> None:
     values = _member_values(m)
@@ -757,33 +758,6 @@ def _plan_member(
         report.members.updated += 1
     else:
         report.members.unchanged += 1
-
-
-class _NumberAllocator:
-    """New 户编号 = village code + 4-digit sequence; new 人编号 = 户编号 + 2-digit sequence."""
-
-    def __init__(self) -> None:
-        self._next_household: dict[str, int] = {}
-        self._next_member: dict[str, int] = {}
-
-    def household(self, village: str) -> str:
-        if village not in self._next_household:
-            last = Household.objects.filter(household_number__startswith=village).aggregate(m=Max("household_number"))[
-                "m"
-            ]
-            self._next_household[village] = int(last[12:16]) + 1 if last and last[12:16].isdigit() else 1
-        seq = self._next_household[village]
-        self._next_household[village] = seq + 1
-        return f"{village}{seq:04d}"
-
-    def member(self, household_number: str, existing_max: str | None = None) -> str:
-        if household_number not in self._next_member:
-            self._next_member[household_number] = (
-                int(existing_max[-2:]) + 1 if existing_max and existing_max[-2:].isdigit() else 1
-            )
-        seq = self._next_member[household_number]
-        self._next_member[household_number] = seq + 1
-        return f"{household_number}{seq:02d}"
 
 
 # ---- 6. write --------------------------------------------------------------------------------------------------
@@ -893,7 +867,7 @@ def write_plan(plan: Plan, progress: Progress | None = None) -> None:
     max_numbers = _max_member_numbers(
         {household_of(h, pk) for _v, h, _r, pk in plan.create_members if h is None or h.existing}
     )
-    allocator = _NumberAllocator()
+    allocator = NumberAllocator()
     m_type = Member.audit_object_type()
     for chunk in _chunks(plan.create_members):
         rows = []
@@ -902,7 +876,7 @@ def write_plan(plan: Plan, progress: Progress | None = None) -> None:
             number, village = info[household_pk]
             row = {**values, "household_id": household_pk, "village_code": village}
             if not row.get("member_number"):
-                row["member_number"] = allocator.member(number, max_numbers.get(household_pk))
+                row["member_number"] = allocator.member(number, max_numbers.get(household_pk, ""))
             rows.append(row)
         ids = bulkwrite.insert_rows(Member, rows)
         for (_values, _h, member_row, _pk), row, pk in zip(chunk, rows, ids, strict=True):
@@ -1118,8 +1092,7 @@ def record_warnings(households: list[HouseholdIn]) -> int:
         # Findings name members by their place in the household; now the rows are written, by their id.
         member_ids = [m.member_pk for m in h.members] + [e["id"] for e in h.kept_members]
         violations = [
-            v if v.member_index is None else replace(v, member_id=member_ids[v.member_index])
-            for v in h.violations
+            v if v.member_index is None else replace(v, member_id=member_ids[v.member_index]) for v in h.violations
         ]
         rows += quality.issue_rows(h.pk, h.village_code, violations)
     for chunk in _chunks(existing_ids):

@@ -15,10 +15,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
-from jingzhun.core.scope import code_prefix_q
 from jingzhun.policy import services as policy
 from jingzhun.regions.codes import Level
 from jingzhun.regions.models import Region
@@ -130,24 +128,6 @@ def clean_household_number(value: str | None) -> str:
     number = (value or "").strip()
     if number and (not number.isdigit() or not 12 <= len(number) <= 20):
         raise ValidationError(_("户编号应为 12–20 位数字"))
-    return number
-
-
-def next_household_number(village_id: str) -> str:
-    """户编号 = the village's 12-digit code + a sequence within the village (width as already used there,
-    else 4 digits)."""
-    last = (
-        Household.objects.filter(code_prefix_q("household_number", village_id))
-        .aggregate(m=Max("household_number"))
-        .get("m")
-    )
-    width, seq = 4, 1
-    if last and last[12:].isdigit() and len(last) > 12:
-        width, seq = len(last) - 12, int(last[12:]) + 1
-    number = f"{village_id}{seq:0{width}d}"
-    while Household.objects.filter(household_number=number).exists():
-        seq += 1
-        number = f"{village_id}{seq:0{width}d}"
     return number
 
 
@@ -348,7 +328,7 @@ class HouseholdForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm
     def save(self, commit: bool = True) -> Household:
         household = super().save(commit=False)
         if not household.household_number:
-            household.household_number = next_household_number(household.village_id)
+            household.household_number = services.next_household_number(household.village_id)
         if commit:
             household.save()
         return household

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.db.models.functions import Length
 from django.utils.translation import gettext
 
 from jingzhun.audit.context import audit_reason
@@ -57,13 +58,69 @@ def refresh_current_year(household: Household) -> None:
         save_year(latest, refresh_members=True)
 
 
+class NumberAllocator:
+    """New 户编号 (village code + a sequence, as wide as the village's numbers already are, else 4 digits)
+    and 人编号 (户编号 + a 2-digit sequence). One query per village or household; the numbers handed out
+    are remembered, so an import can allocate thousands without asking again."""
+
+    VILLAGE_CODE = 12
+
+    def __init__(self) -> None:
+        self._households: dict[str, tuple[int, int]] = {}  # village → (width, next sequence)
+        self._members: dict[str, int] = {}  # 户编号 → next sequence
+
+    def household(self, village_id: str) -> str:
+        if village_id not in self._households:
+            self._households[village_id] = self._village_sequence(village_id)
+        width, seq = self._households[village_id]
+        self._households[village_id] = (width, seq + 1)
+        return f"{village_id}{seq:0{width}d}"
+
+    def _village_sequence(self, village_id: str) -> tuple[int, int]:
+        # The longest numbers first: "…00029" (17 digits) must win over a stray "…0005", which sorts
+        # higher as text.
+        last = (
+            Household.objects.filter(household_number__startswith=village_id)
+            .annotate(length=Length("household_number"))
+            .order_by("-length", "-household_number")
+            .values_list("household_number", flat=True)
+            .first()
+        )
+        suffix = (last or "")[self.VILLAGE_CODE :]
+        if suffix.isdigit():
+            return max(len(suffix), 4), int(suffix) + 1
+        return 4, 1
+
+    def member(self, household_number: str, last_member_number: str | None = None) -> str:
+        """The next 人编号 in the household; ``last_member_number`` is its highest so far (None: look it up)."""
+        if household_number not in self._members:
+            if last_member_number is None:
+                last_member_number = Member.objects.filter(member_number__startswith=household_number).aggregate(
+                    m=Max("member_number")
+                )["m"]
+            last = last_member_number or ""
+            self._members[household_number] = int(last[-2:]) + 1 if last[-2:].isdigit() else 1
+        seq = self._members[household_number]
+        self._members[household_number] = seq + 1
+        return f"{household_number}{seq:02d}"
+
+
+def next_household_number(village_id: str) -> str:
+    """A free 户编号 in the village (for one new household)."""
+    numbers = NumberAllocator()
+    number = numbers.household(village_id)
+    while Household.objects.filter(household_number=number).exists():
+        number = numbers.household(village_id)
+    return number
+
+
 def next_member_number(household: Household) -> str:
+    """A free 人编号 in the household (for one new member)."""
+    numbers = NumberAllocator()
     last = Member.objects.filter(household=household).aggregate(m=Max("member_number"))["m"]
-    seq = int(last[-2:]) + 1 if last and last[-2:].isdigit() else 1
-    number = f"{household.household_number}{seq:02d}"
+    number = numbers.member(household.household_number, last or "")
     while Member.objects.filter(member_number=number).exists():
-        seq += 1
-        number = f"{household.household_number}{seq:02d}"
+        number = numbers.member(household.household_number)
     return number
 
 

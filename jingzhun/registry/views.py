@@ -45,7 +45,6 @@ from jingzhun.registry.forms import (
     MemberForm,
     MemberMoveForm,
     MemberRemoveForm,
-    next_household_number,
 )
 from jingzhun.registry.idcard import age_on
 from jingzhun.registry.income import DEDUCTION_ITEMS, INCOME_ITEMS
@@ -634,7 +633,7 @@ def household_split(request: HttpRequest, pk: int) -> HttpResponse:
                 chosen,
                 new_head=next(m for m in chosen if m.pk == data["new_head"]),
                 relationships=form.relationships(),
-                new_number=data["new_number"] or next_household_number(household.village_id),
+                new_number=data["new_number"] or services.next_household_number(household.village_id),
                 date=data["date"],
                 note=data["note"],
             )

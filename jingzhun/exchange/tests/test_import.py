@@ -376,3 +376,23 @@ def test_row_numbers_match_excel_when_the_table_does_not_start_at_a1(tree):
     report = do_import(out.getvalue(), "偏移.xlsx", commit=False)
     (issue,) = report.issues
     assert (issue.row, issue.column) == (4, "户编号") and "找不到" in issue.message
+
+
+def test_new_household_numbers_continue_the_villages_own_width(tree):
+    """A village numbered with 5-digit sequences (…00029) gets …00030 next, not a 4-digit …0030 — and a
+    stray shorter number (which sorts higher as text) does not restart the sequence."""
+    from jingzhun.registry.tests.factories import HouseholdFactory
+
+    village = "431102100201"
+    HouseholdFactory(village_id=village, household_number=f"{village}00029")
+    HouseholdFactory(village_id=village, household_number=f"{village}0005")
+    hh, members = family(village=village, seq=700)
+    report = do_import(workbook([hh], members))
+    assert report.committed, [str(i) for i in report.issues]
+    created = Household.objects.get(members__id_number=members[0][4])
+    assert created.household_number == f"{village}00030"
+    assert sorted(created.members.values_list("member_number", flat=True)) == [
+        f"{village}0003001",
+        f"{village}0003002",
+        f"{village}0003003",
+    ]
