@@ -277,13 +277,28 @@ def match_headers(headers: list[Any], columns: tuple[Column, ...]) -> tuple[dict
 _SPACES = re.compile(r"\s+")
 
 
-def cell_text(value: Any) -> str:
+# Full-width digits and Latin letters, and the ideographic space, as their ASCII forms. Free text keeps
+# everything else: "，" and "（）" are how Chinese is written, and folding them would make an exported
+# 致贫原因说明 come back "changed".
+_FULL_WIDTH_ALNUM = {
+    code: code - 0xFEE0
+    for first, last in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+    for code in range(first, last + 1)
+} | {0x3000: 0x20}
+
+
+def cell_text(value: Any, *, free_text: bool = False) -> str:
+    """A cell as trimmed text. Codes, numbers and IDs are NFKC-folded (full-width forms to ASCII, so "１２"
+    and "已脱贫(享受政策)" read as typed in half width); ``free_text`` folds only digits, letters and spaces."""
     if value is None:
         return ""
     if value.__class__ is str:
-        # NFKC (full-width digits and letters to ASCII) only where it changes something: ASCII never does,
-        # and most Chinese text is already normalised; checking is several times cheaper than normalising.
-        if not value.isascii() and not unicodedata.is_normalized("NFKC", value):
+        if value.isascii():
+            return value.strip()
+        if free_text:
+            return value.translate(_FULL_WIDTH_ALNUM).strip()
+        # Checking is several times cheaper than normalising, and most Chinese text is already NFKC.
+        if not unicodedata.is_normalized("NFKC", value):
             value = unicodedata.normalize("NFKC", value)
         return value.strip()
     if isinstance(value, float) and value.is_integer():
@@ -295,7 +310,7 @@ def cell_text(value: Any) -> str:
 
 def convert(column: Column, raw: Any, year: int | None = None) -> Any:
     """The typed value of a cell, or CellError with the reason. Empty cells give None (or '' for text)."""
-    text = cell_text(raw)
+    text = cell_text(raw, free_text=column.kind == "text")
     if not text:
         if column.required:
             raise CellError("必填项为空")

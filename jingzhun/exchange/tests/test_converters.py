@@ -64,3 +64,13 @@ def test_converter_matches_convert(column):
             expected = outcome(lambda r, y: convert(column, r, y), raw, year)
             assert outcome(converter, raw, year) == expected, (column.key, raw, year)
             assert outcome(converter, raw, year) == expected, (column.key, raw, year)  # from the memo
+
+
+def test_free_text_keeps_chinese_punctuation_and_folds_full_width_digits():
+    by_key = {c.key: c for c in HOUSEHOLD_COLUMNS}
+    note = "子女就读高中（中职）或大学，教育支出大；“两不愁”已保障"
+    assert convert(by_key["cause_note"], note) == note
+    assert convert(by_key["phone"], "１３８０７４６００００") == "13807460000"
+    assert convert(by_key["address"], "五云口村　３组１２号") == "五云口村 3组12号"
+    # Codes are still matched whatever the width of their brackets.
+    assert convert(by_key["exit_status"], "已脱贫(享受政策)") == convert(by_key["exit_status"], "已脱贫（享受政策）")
