@@ -41,11 +41,6 @@ class CodeItem(AuditedModel):
     def __str__(self) -> str:
         return f"{self.code} {self.label}"
 
-    def valid_in(self, year: int | None) -> bool:
-        if year is None:
-            return True
-        return (self.valid_from is None or self.valid_from <= year) and (self.valid_to is None or year <= self.valid_to)
-
 
 class PovertyLineKind(models.TextChoices):
     STATISTICAL = "statistical", _("统计监测标准")
