@@ -191,6 +191,7 @@ class HouseholdIn(RowIn):
     group_code: str | None = None
     number: str = ""
     pk: int | None = None  # the Household's id: the existing one's, or the new one's once written
+    changed: bool = False  # the plan creates or changes the household, one of its members or its year
 
 
 @dataclass
@@ -695,6 +696,7 @@ def make_plan(
             h.number = h.number or next_numbers.household(h.village_code)
             plan.create_households.append(({**wanted, **location, "household_number": h.number}, h))
             report.households.created += 1
+            h.changed = True
         else:
             h.pk = h.existing["id"]
             changes = _changes(h.existing, {**wanted, **location}, [*wanted, "village_id", "group_id"])
@@ -702,10 +704,12 @@ def make_plan(
                 # Start from the stored row so fields absent from the sheet keep their values.
                 plan.update_households.append(({**h.existing, **wanted, **location}, _named(changes)))
                 report.households.updated += 1
+                h.changed = True
             else:
                 report.households.unchanged += 1
         for m in h.members:
-            _plan_member(m, h, members_by_id, plan, report, next_numbers)
+            if _plan_member(m, h, members_by_id, plan, report, next_numbers):
+                h.changed = True
             m.values.clear()  # planned: the plan holds its own copy (peak memory at 200k rows)
         if h.values.get("year"):
             # Computed once, for the quality check; recomputed only for a household that check skipped.
@@ -714,11 +718,13 @@ def make_plan(
             if current is None:
                 plan.create_years.append(({**values, "year": h.values["year"], "village_code": h.village_code}, h))
                 report.years.created += 1
+                h.changed = True
             else:
                 changes = _changes(current, values, [*values])
                 if changes:
                     plan.update_years.append(({**current, **values, "village_code": h.village_code}, changes))
                     report.years.updated += 1
+                    h.changed = True
                 else:
                     report.years.unchanged += 1
         h.values.clear()
@@ -737,7 +743,8 @@ def _plan_member(
     report: ImportReport,
     numbers: NumberAllocator,
     household_pk: int | None = None,
-) -> None:
+) -> bool:
+    """Plan one member row; True when it creates or changes the member."""
     values = _member_values(m)
     current = members_by_id.get(m.values.get("id_number") or "")
     if current is None:
@@ -750,14 +757,15 @@ def _plan_member(
         # Model instances are made a chunk at a time when writing (memory), so keep the values here.
         plan.create_members.append((values, h, m, household_pk))
         report.members.created += 1
-        return
+        return True
     m.member_pk = current["id"]
     changes = _changes(current, values, [*values])
     if changes:
         plan.update_members.append(({**current, **values, "status": MemberStatus.ACTIVE}, changes))
         report.members.updated += 1
-    else:
-        report.members.unchanged += 1
+        return True
+    report.members.unchanged += 1
+    return False
 
 
 # ---- 6. write --------------------------------------------------------------------------------------------------
@@ -1014,8 +1022,11 @@ def _run_import(
     check_member_only_updates(orphan_members, existing_members, issues)
     if progress:
         progress(total_rows // 2, total_rows, "数据质量检查")
-    issues += quality_issues(household_rows, issues)
+    quality_found = quality_issues(household_rows, issues)
     plan, report = make_plan(household_rows, orphan_members, existing_members)
+    # A household the file leaves exactly as stored does not block the file over a problem it already
+    # has (it stays on the 数据质量 pages); one the import creates or changes must pass, as in the forms.
+    issues += [issue for h, issue in quality_found if h.changed]
     del member_rows  # planned rows keep no values (make_plan clears them as it goes)
     _return_freed_memory()
     report.rows = total_rows
@@ -1039,15 +1050,16 @@ def _run_import(
     return report
 
 
-def quality_issues(households: list[HouseholdIn], issues: list[Issue]) -> list[Issue]:
+def quality_issues(households: list[HouseholdIn], issues: list[Issue]) -> list[tuple[HouseholdIn, Issue]]:
     """The data-quality rules the forms apply, on each imported household as it will be after the import.
 
-    Error-level findings block the import (reported at the member's or household's cell, unless that cell
-    already has an error); warnings are kept on the household and recorded after the commit.
+    Error-level findings are returned with their household (placed at the member's or household's cell,
+    unless that cell already has an error), to block the import if that household changes; all findings
+    are kept on the household and recorded after the commit.
     """
     numbers = quality.PolicyNumbers()
     taken = {(i.sheet, i.row, i.column) for i in issues}
-    found: list[Issue] = []
+    found: list[tuple[HouseholdIn, Issue]] = []
     for h in households:
         if not h.village_code:
             continue
@@ -1073,7 +1085,8 @@ def quality_issues(households: list[HouseholdIn], issues: list[Issue]) -> list[I
             if (row.sheet, row.row, header) in taken:
                 continue
             taken.add((row.sheet, row.row, header))
-            found.append(Issue(row.sheet, row.row, header, row.raw_text(key), f"{v.message}（规则 {v.rule_code}）"))
+            message = f"{v.message}（规则 {v.rule_code}）"
+            found.append((h, Issue(row.sheet, row.row, header, row.raw_text(key), message)))
     return found
 
 

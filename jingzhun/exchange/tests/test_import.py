@@ -396,3 +396,30 @@ def test_new_household_numbers_continue_the_villages_own_width(tree):
         f"{village}0003002",
         f"{village}0003003",
     ]
+
+
+def test_a_stored_problem_blocks_only_a_file_that_changes_that_household(tree):
+    """An export of a household that already breaks a blocking rule re-imports as "no change"; editing the
+    household in the file makes its rows pass the rules again, as a form save would."""
+    from jingzhun.policy import services as policy
+    from jingzhun.registry.models import QualityIssue
+
+    hh, members = family(seq=320)
+    assert do_import(workbook([hh], members)).committed
+    # The pupil recorded as 普通劳动力 (rule 2_01_011) in the stored data, e.g. from before the rule existed.
+    Member.objects.filter(id_number=members[2][4]).update(labour=policy.code_for_label("labour", "普通劳动力"))
+    number = Household.objects.get().household_number
+    hh[0] = number
+    for row in members:
+        row[0] = number
+    members[2][9] = "普通劳动力"
+
+    unchanged = do_import(workbook([hh], members))
+    assert unchanged.committed, [str(i) for i in unchanged.issues]
+    assert (unchanged.households.unchanged, unchanged.members.unchanged) == (1, 3)
+    assert QualityIssue.objects.filter(rule_code="2_01_011").count() == 1  # still listed for the village
+
+    hh[11] = "16000"  # any change to the household: now its rows must pass
+    changed = do_import(workbook([hh], members))
+    assert not changed.committed
+    assert any(i.column == "劳动技能" and "2_01_011" in i.message for i in changed.issues)
