@@ -81,10 +81,6 @@ def _is_local_proxy(remote_addr: str) -> bool:
         return False
 
 
-def is_locked(username: str, remote_addr: str | None) -> bool:
-    return lock_remaining(username, remote_addr) is not None
-
-
 def minutes(remaining: dt.timedelta) -> int:
     """Whole minutes to show (rounded up, at least 1)."""
     return max(1, math.ceil(remaining.total_seconds() / 60))
