@@ -318,6 +318,26 @@ def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
         yield items[i : i + size]
 
 
+def _validate_head_ids(rows: Iterable[RowIn], issues: list[Issue]) -> None:
+    """户主证件号码 wherever a row carries it (household sheet, and the member sheet's link column), so a
+    mistyped head ID is reported at every cell at once, not one cell per upload. Rows keep the value:
+    linking compares it as typed."""
+    today = dt.date.today()
+    checked: dict[str, str | None] = {}  # number → error message (None: valid); heads repeat on member rows
+    for row in rows:
+        number = row.values.get("head_id_number")
+        if not number:
+            continue
+        if number not in checked:
+            try:
+                parse_id_number(number, today=today)
+                checked[number] = None
+            except IdNumberError as exc:
+                checked[number] = str(exc)
+        if checked[number] is not None:
+            _issue(row, "head_id_number", checked[number], issues)
+
+
 def _validate_ids(rows: list[RowIn], issues: list[Issue]) -> None:
     """Each member's ID (checksum, birth date, sex) — the birth date is derived from it, never typed."""
     today = dt.date.today()
@@ -411,6 +431,7 @@ def link_and_validate(
     households: list[HouseholdIn], members: list[RowIn], scope_prefix: str, issues: list[Issue]
 ) -> dict[int, list[RowIn]]:
     _validate_ids(members, issues)
+    _validate_head_ids([*households, *members], issues)
     _resolve_regions(households, scope_prefix, issues)
     by_number, by_pk, by_id = _load_existing(households, members)
 

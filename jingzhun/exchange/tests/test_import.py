@@ -423,3 +423,22 @@ def test_a_stored_problem_blocks_only_a_file_that_changes_that_household(tree):
     changed = do_import(workbook([hh], members))
     assert not changed.committed
     assert any(i.column == "劳动技能" and "2_01_011" in i.message for i in changed.issues)
+
+
+def test_a_mistyped_head_id_is_reported_at_every_cell_in_one_pass(tree):
+    hh, members = family(seq=330)
+    bad = hh[3][:-1] + ("0" if hh[3][-1] != "0" else "1")  # wrong check digit
+    hh[3] = bad
+    for row in members:
+        row[1] = bad  # the member sheet's 户主证件号码 link column
+    members[0][4] = bad  # the head's own 证件号码
+    report = do_import(workbook([hh], members))
+    assert not report.committed
+    cells = {(i.sheet.split("·")[-1], i.row, i.column) for i in report.issues if "校验" in i.message}
+    assert {
+        ("户信息", 2, "户主证件号码"),
+        ("成员信息", 2, "户主证件号码"),
+        ("成员信息", 3, "户主证件号码"),
+        ("成员信息", 4, "户主证件号码"),
+        ("成员信息", 2, "证件号码"),
+    } <= cells
