@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 
+from jingzhun.core.batching import chunked
 from jingzhun.exchange.layout import (
     HOUSEHOLD_COLUMNS,
     HOUSEHOLD_SHEET,
@@ -32,20 +33,9 @@ CHUNK = 2000
 HEADER_FILL = PatternFill("solid", fgColor="F3D6D6")
 
 
-def _chunked(iterator: Iterator[Any], size: int = CHUNK) -> Iterator[list[Any]]:
-    chunk: list[Any] = []
-    for item in iterator:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def household_rows(households: QuerySet[Household], year: int) -> Iterator[list[Any]]:
     """One row per household in HOUSEHOLD_COLUMNS order, with ``year``'s record."""
-    for chunk in _chunked(households.order_by("household_number").iterator(chunk_size=CHUNK)):
+    for chunk in chunked(households.order_by("household_number").iterator(chunk_size=CHUNK), CHUNK):
         pks = [h.pk for h in chunk]
         heads = {
             m["household_id"]: m
@@ -91,7 +81,7 @@ def member_rows(members: QuerySet[Member]) -> Iterator[list[Any]]:
         .select_related("household")
         .order_by("household__household_number", "member_number")
     )
-    for chunk in _chunked(queryset.iterator(chunk_size=CHUNK)):
+    for chunk in chunked(queryset.iterator(chunk_size=CHUNK), CHUNK):
         heads = dict(
             Member.objects.filter(
                 household_id__in={m.household_id for m in chunk},

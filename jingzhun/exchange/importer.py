@@ -31,6 +31,7 @@ from django.db.models import Max
 
 from jingzhun.audit.models import Action, append_entries, to_audit_value
 from jingzhun.core import bulkwrite
+from jingzhun.core.batching import chunked
 from jingzhun.exchange.layout import (
     HOUSEHOLD_COLUMNS,
     HOUSEHOLD_SHEET,
@@ -313,11 +314,6 @@ def _issue(row: RowIn, key: str, message: str, issues: list[Issue]) -> None:
     issues.append(Issue(row.sheet, row.row, header, row.raw_text(key), message))
 
 
-def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
 def _validate_head_ids(rows: Iterable[RowIn], issues: list[Issue]) -> None:
     """户主证件号码 wherever a row carries it (household sheet, and the member sheet's link column), so a
     mistyped head ID is reported at every cell at once, not one cell per upload. Rows keep the value:
@@ -377,7 +373,7 @@ def _resolve_regions(households: list[HouseholdIn], scope_prefix: str, issues: l
         if code:
             wanted.add(code)
     known: dict[str, int] = {}
-    for chunk in _chunks(sorted(wanted)):
+    for chunk in chunked(sorted(wanted), CHUNK):
         known.update(Region.objects.filter(code__in=chunk).values_list("code", "level"))
     for h in households:
         code = h.values["region_code"]
@@ -402,7 +398,7 @@ def _load_existing(households: list[HouseholdIn], members: list[RowIn]) -> tuple
     fields = ["id", "household_number", "village_id", "group_id", "status", *HOUSEHOLD_FIELDS]
     by_number: dict[str, Any] = {}
     stored = StoredRows(fields)
-    for chunk in _chunks(sorted(set(numbers))):
+    for chunk in chunked(sorted(set(numbers)), CHUNK):
         for row in stored.load(Household.objects.filter(household_number__in=chunk)):
             by_number[row["household_number"]] = row
     ids = {m.values["id_number"] for m in members if m.values.get("id_number")}
@@ -410,7 +406,7 @@ def _load_existing(households: list[HouseholdIn], members: list[RowIn]) -> tuple
     # Only what linking needs: where each person is now (the full rows of the households being updated
     # are loaded once, by _existing_members).
     by_id: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks(sorted(ids)):
+    for chunk in chunked(sorted(ids), CHUNK):
         for row in Member.objects.filter(id_number__in=chunk, status=MemberStatus.ACTIVE).values(
             "id", "id_number", "household_id", "relationship", "name"
         ):
@@ -420,7 +416,7 @@ def _load_existing(households: list[HouseholdIn], members: list[RowIn]) -> tuple
     known_ids = {row["id"] for row in by_number.values()}
     missing = sorted(household_ids - known_ids)
     by_pk = {row["id"]: row for row in by_number.values()}
-    for chunk in _chunks(missing):
+    for chunk in chunked(missing, CHUNK):
         for row in stored.load(Household.objects.filter(pk__in=chunk)):
             by_pk[row["id"]] = row
             by_number[row["household_number"]] = row
@@ -592,7 +588,7 @@ def _existing_members(household_pks: list[int]) -> dict[int, list[dict]]:
     ]
     result: dict[int, list[Any]] = defaultdict(list)
     stored = StoredRows(fields + MEMBER_FIELDS)
-    for chunk in _chunks(household_pks):
+    for chunk in chunked(household_pks, CHUNK):
         for row in stored.load(Member.objects.filter(household_id__in=chunk, status=MemberStatus.ACTIVE)):
             result[row["household_id"]].append(row)
     return result
@@ -605,7 +601,7 @@ def _existing_years(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], dict]
     fields = ["id", "household_id", "year", *YEAR_FIELDS, *DERIVED_YEAR_FIELDS]
     result = {}
     stored = StoredRows(fields)
-    for chunk in _chunks(sorted(by_household)):
+    for chunk in chunked(sorted(by_household), CHUNK):
         for row in stored.load(HouseholdYear.objects.filter(household_id__in=chunk)):
             if row["year"] in by_household[row["household_id"]]:
                 result[(row["household_id"], row["year"])] = row
@@ -858,7 +854,7 @@ def write_plan(plan: Plan, progress: Progress | None = None) -> None:
             audit.clear()
 
     hh_type = Household.audit_object_type()
-    for chunk in _chunks(plan.create_households):
+    for chunk in chunked(plan.create_households, CHUNK):
         ids = bulkwrite.insert_rows(Household, [row for row, _h in chunk])
         for (row, h), pk in zip(chunk, ids, strict=True):
             h.pk = pk
@@ -868,7 +864,7 @@ def write_plan(plan: Plan, progress: Progress | None = None) -> None:
         flush()
     if plan.update_households:
         fields = ["village_id", "group_id", *[f for f in HOUSEHOLD_FIELDS if f != "household_number"]]
-        for chunk in _chunks(plan.update_households):
+        for chunk in chunked(plan.update_households, CHUNK):
             bulkwrite.update_rows(Household, fields, [row for row, _c in chunk])
             for row, changes in chunk:
                 region = row["group_id"] or row["village_id"]
@@ -888,7 +884,7 @@ def write_plan(plan: Plan, progress: Progress | None = None) -> None:
         if h is not None:
             info[household_of(h, pk)] = (h.number, h.village_code)
     missing = sorted({pk for _v, h, _r, pk in plan.create_members if h is None and pk is not None} - set(info))
-    for chunk in _chunks(missing):
+    for chunk in chunked(missing, CHUNK):
         for pk, number, village in Household.objects.filter(pk__in=chunk).values_list(
             "id", "household_number", "village_id"
         ):
@@ -898,7 +894,7 @@ def write_plan(plan: Plan, progress: Progress | None = None) -> None:
     )
     allocator = NumberAllocator()
     m_type = Member.audit_object_type()
-    for chunk in _chunks(plan.create_members):
+    for chunk in chunked(plan.create_members, CHUNK):
         rows = []
         for values, h, _row, pk in chunk:
             household_pk = household_of(h, pk)
@@ -917,9 +913,9 @@ def write_plan(plan: Plan, progress: Progress | None = None) -> None:
     if plan.update_members:
         fields = sorted({f for _m, changes in plan.update_members for f in changes})
         villages = {}
-        for chunk in _chunks(sorted({row["household_id"] for row, _c in plan.update_members})):
+        for chunk in chunked(sorted({row["household_id"] for row, _c in plan.update_members}), CHUNK):
             villages.update(Household.objects.filter(pk__in=chunk).values_list("id", "village_id"))
-        for chunk in _chunks(plan.update_members):
+        for chunk in chunked(plan.update_members, CHUNK):
             for row, _c in chunk:
                 row["village_code"] = villages[row["household_id"]]
             bulkwrite.update_rows(Member, [*fields, "village_code"], [row for row, _c in chunk])
@@ -930,7 +926,7 @@ def write_plan(plan: Plan, progress: Progress | None = None) -> None:
             flush()
 
     y_type = HouseholdYear.audit_object_type()
-    for chunk in _chunks(plan.create_years):
+    for chunk in chunked(plan.create_years, CHUNK):
         rows = [{**values, "household_id": h.pk} for values, h in chunk]
         ids = bulkwrite.insert_rows(HouseholdYear, rows)
         for row, pk in zip(rows, ids, strict=True):
@@ -941,7 +937,7 @@ def write_plan(plan: Plan, progress: Progress | None = None) -> None:
         flush()
     if plan.update_years:
         fields = sorted({f for _r, changes in plan.update_years for f in changes})
-        for chunk in _chunks(plan.update_years):
+        for chunk in chunked(plan.update_years, CHUNK):
             bulkwrite.update_rows(HouseholdYear, [*fields, "village_code"], [row for row, _c in chunk])
             for row, changes in chunk:
                 repr_ = f"{row['household_id']} {row['year']}年"
@@ -953,7 +949,7 @@ def write_plan(plan: Plan, progress: Progress | None = None) -> None:
 
 def _max_member_numbers(household_pks: set[int]) -> dict[int, str]:
     result: dict[int, str] = {}
-    for chunk in _chunks(sorted(pk for pk in household_pks if pk)):
+    for chunk in chunked(sorted(pk for pk in household_pks if pk), CHUNK):
         rows = Member.objects.filter(household_id__in=chunk).values("household_id").annotate(m=Max("member_number"))
         result.update({row["household_id"]: row["m"] for row in rows})
     return result
@@ -1129,7 +1125,7 @@ def record_warnings(households: list[HouseholdIn]) -> int:
             v if v.member_index is None else replace(v, member_id=member_ids[v.member_index]) for v in h.violations
         ]
         rows += quality.issue_rows(h.pk, h.village_code, violations)
-    for chunk in _chunks(existing_ids):
+    for chunk in chunked(existing_ids, CHUNK):
         QualityIssue.objects.filter(household_id__in=chunk).delete()
     QualityIssue.objects.bulk_create(rows, batch_size=1000)
     return len(rows)

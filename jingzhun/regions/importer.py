@@ -8,7 +8,7 @@ scope) → apply (bulk writes and one audit entry per created or changed region,
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from jingzhun.audit.models import Action, append_entries, diff_states
 from jingzhun.core import bulkwrite
+from jingzhun.core.batching import chunked
 from jingzhun.core.tabular import Table, TableError, find_column, read_table
 from jingzhun.regions import codes
 from jingzhun.regions.models import Region, UrbanRuralCode
@@ -109,11 +110,6 @@ class ImportPlan:
         )
 
 
-def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _in_chunk_size() -> int:
     # Django does not split long IN lists; SQLite refuses more than its variable limit in one statement.
     limit = connection.features.max_query_params
@@ -172,7 +168,7 @@ def parse_table(table: Table) -> tuple[list[RegionRow], list[LineError]]:
 def _existing_codes(candidates: Iterable[str]) -> set[str]:
     wanted = sorted(set(candidates))
     found: set[str] = set()
-    for chunk in _chunks(wanted, _in_chunk_size()):
+    for chunk in chunked(wanted, _in_chunk_size()):
         found.update(Region.objects.filter(code__in=chunk).values_list("code", flat=True))
     return found
 
@@ -203,7 +199,7 @@ def plan_rows(rows: list[RegionRow], *, within: str | None = None) -> tuple[Impo
     errors: list[LineError] = []
     existing: dict[str, tuple[str, str, dt.date | None]] = {}
     wanted = [r.code for r in rows]
-    for chunk in _chunks(wanted, _in_chunk_size()):
+    for chunk in chunked(wanted, _in_chunk_size()):
         for code, name, urban_rural, valid_to in Region.objects.filter(code__in=chunk).values_list(
             "code", "name", "urban_rural_code", "valid_to"
         ):

@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape
 from django.db.models import Count, F, Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
+from jingzhun.core.batching import chunked
 from jingzhun.policy import services as policy
 from jingzhun.regions.models import Region, RegionFlag, RegionFlagKind, RegionLevel
 from jingzhun.registry.idcard import DISABILITY_CATEGORIES, IdNumberError, age_on, parse_id_number
@@ -774,17 +775,6 @@ def _household_columns() -> list[tuple[str, float]]:
     ]
 
 
-def _chunked(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
-    chunk: list[Any] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def register_households(region: Region) -> QuerySet[Household]:
     """Active households under ``region``, in register order (village, group, number)."""
     return (
@@ -807,7 +797,7 @@ def iter_register_rows(households: QuerySet[Household], year: int) -> Iterator[R
     rows = households.values_list(
         "pk", "village_id", "village__name", "group__name", "household_number", "exit_year", "is_monitored", "phone"
     )
-    for chunk in _chunked(rows.iterator(chunk_size=CHUNK), CHUNK):
+    for chunk in chunked(rows.iterator(chunk_size=CHUNK), CHUNK):
         ids = [row[0] for row in chunk]
         heads = {
             household_id: (name, id_number)

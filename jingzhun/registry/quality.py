@@ -48,7 +48,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -61,6 +61,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from jingzhun.core.batching import chunked
 from jingzhun.policy.defaults import CODE_TABLES
 from jingzhun.registry.idcard import (
     DISABILITY_CATEGORIES,
@@ -1507,11 +1508,6 @@ class PolicyNumbers:
             exit_line=self.line("exit_acceptance", year, region_code),
             monitoring_line=self.line("monitoring", year, region_code),
         )
-
-
-def chunked(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class CrossIndex:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
+from jingzhun.core.batching import chunked
 from jingzhun.regions import codes
 from jingzhun.registry.models import Household, HouseholdStatus, HouseholdYear, Member, QualityIssue
 from jingzhun.registry.quality import (
@@ -27,7 +28,6 @@ from jingzhun.registry.quality import (
     MemberFacts,
     PolicyNumbers,
     YearFacts,
-    chunked,
     issue_rows,
     validate_household,
 )
