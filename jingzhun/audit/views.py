@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -33,6 +32,7 @@ from jingzhun.audit.search import (
     visible_entries,
 )
 from jingzhun.core.scope import can_see_code
+from jingzhun.core.tabular import csv_stream, formula_safe
 
 logger = logging.getLogger("jingzhun.audit")
 
@@ -159,19 +159,6 @@ CSV_COLUMNS = [
 ]
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value: Any) -> str:
-    """Text that a spreadsheet would run as a formula is quoted (CSV injection)."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 def export_csv(request: HttpRequest) -> HttpResponse:
     """The filtered entries as CSV (UTF-8 with BOM for Excel), streamed so any size stays in constant memory."""
     _require_reader(request)
@@ -182,35 +169,33 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     logger.info("audit export by %s: %s", request.user.username, _filter_query(request) or "(all)")
     types: dict[str, str] = {}
 
-    def rows() -> Iterator[str]:
-        writer = csv.writer(_Echo())
-        yield "\ufeff" + writer.writerow([_(c) for c in CSV_COLUMNS])
+    def rows() -> Iterator[list[Any]]:
         for e in qs.iterator(chunk_size=2000):
             if e.object_type not in types:
                 types[e.object_type] = object_type_label(e.object_type)
-            yield writer.writerow(
-                [
-                    e.pk,
-                    timezone.localtime(e.timestamp).strftime("%Y-%m-%d %H:%M:%S"),
-                    _cell(e.actor_username),
-                    e.actor_id or "",
-                    str(SOURCE_LABELS.get(e.source, e.source)),
-                    e.remote_addr or "",
-                    e.request_id,
-                    e.get_action_display(),
-                    types[e.object_type],
-                    _cell(e.object_id),
-                    _cell(e.object_repr),
-                    e.region_code,
-                    _cell(changes_text(e)),
-                    _cell(e.reason),
-                    e.hash,
-                    e.prev_hash,
-                ]
-            )
+            yield [
+                e.pk,
+                timezone.localtime(e.timestamp).strftime("%Y-%m-%d %H:%M:%S"),
+                formula_safe(e.actor_username),
+                e.actor_id or "",
+                str(SOURCE_LABELS.get(e.source, e.source)),
+                e.remote_addr or "",
+                e.request_id,
+                e.get_action_display(),
+                types[e.object_type],
+                formula_safe(e.object_id),
+                formula_safe(e.object_repr),
+                e.region_code,
+                formula_safe(changes_text(e)),
+                formula_safe(e.reason),
+                e.hash,
+                e.prev_hash,
+            ]
 
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        csv_stream([_(c) for c in CSV_COLUMNS], rows()), content_type="text/csv; charset=utf-8"
+    )
     name = f"操作日志-{stamp}.csv"
     response["Content-Disposition"] = f"attachment; filename=\"audit-{stamp}.csv\"; filename*=UTF-8''{quote(name)}"
     return response

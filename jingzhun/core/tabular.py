@@ -1,14 +1,15 @@
-"""Reading uploaded tables (CSV in UTF-8/GBK, XLSX) into rows of strings with their line numbers."""
+"""Tables in and out: reading uploaded tables (CSV in UTF-8/GBK, XLSX) into rows of strings with their line
+numbers, and the two things every table we write needs (formula-safe text, streamed CSV for Excel)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 ENCODINGS = ("utf-8-sig", "gb18030")
 
@@ -105,3 +106,34 @@ def find_column(headers: list[str], synonyms: tuple[str, ...]) -> int | None:
         if normalise_header(header) in wanted:
             return index
     return None
+
+
+# A cell starting with one of these is run as a formula by spreadsheets (CSV/formula injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(value: Any) -> str:
+    """Text for a cell of an exported table: a leading apostrophe keeps text that starts like a formula as
+    text (Excel shows it so; ``unquote_formula`` removes it again on import)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def unquote_formula(text: str) -> str:
+    """The reverse of ``formula_safe``, for a cell read back from one of our exports."""
+    return text[1:] if text[:1] == "'" and text[1:2] and text[1] in FORMULA_START else text
+
+
+class _Echo:
+    """A file-like object whose write returns what was written: csv.writer then yields lines to stream."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_stream(header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
+    """CSV lines for a StreamingHttpResponse, UTF-8 with a BOM so Excel on Chinese Windows reads it right."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(header)
+    for row in rows:
+        yield writer.writerow(row)

@@ -19,6 +19,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 
 from jingzhun.core.batching import chunked
+from jingzhun.core.tabular import csv_stream
 from jingzhun.exchange.layout import (
     HOUSEHOLD_COLUMNS,
     HOUSEHOLD_SHEET,
@@ -133,25 +134,12 @@ def _sheet(wb: Workbook, title: str, columns: tuple[Column, ...], rows: Iterable
         ws.append(row)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_lines(columns: tuple[Column, ...], rows: Iterable[list[Any]]) -> Iterator[str]:
-    """CSV text for a StreamingHttpResponse, UTF-8 with BOM so Excel opens it with the right encoding."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow([c.header for c in columns])
-    for row in rows:
-        yield writer.writerow(row)
-
-
 def households_csv(households: QuerySet[Household], year: int) -> Iterator[str]:
-    return csv_lines(HOUSEHOLD_COLUMNS, household_rows(households, year))
+    return csv_stream([c.header for c in HOUSEHOLD_COLUMNS], household_rows(households, year))
 
 
 def members_csv(members: QuerySet[Member]) -> Iterator[str]:
-    return csv_lines(MEMBER_COLUMNS, member_rows(members))
+    return csv_stream([c.header for c in MEMBER_COLUMNS], member_rows(members))
 
 
 def rows_to_csv_bytes(columns: tuple[Column, ...], rows: Iterable[list[Any]], encoding: str = "utf-8-sig") -> bytes:

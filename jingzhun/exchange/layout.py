@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from jingzhun.core.tabular import formula_safe, unquote_formula
 from jingzhun.policy import services as policy
 
 HOUSEHOLD_SHEET = "户信息"
@@ -317,7 +318,7 @@ def convert(column: Column, raw: Any, year: int | None = None) -> Any:
         return "" if column.kind in ("text", "code", "id", "region") else None
     kind = column.kind
     if kind == "text":
-        text = _SPACES.sub(" ", text)
+        text = _SPACES.sub(" ", unquote_formula(text))
         if column.max_length and len(text) > column.max_length:
             raise CellError(f"长度 {len(text)} 超过 {column.max_length} 个字")
         return text
@@ -433,4 +434,6 @@ def export_value(column: Column, value: Any) -> Any:
         return "是" if value else "否"
     if column.kind == "decimal":
         return format(value.normalize(), "f") if isinstance(value, Decimal) else value
+    if column.kind == "text":
+        return formula_safe(value)  # an XLSX writer would otherwise store "=…" as a formula
     return value

@@ -12,24 +12,19 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from jingzhun.core.scope import code_prefix_q
+from jingzhun.core.tabular import formula_safe
 from jingzhun.regions.models import Region, RegionFlag, RegionFlagKind, RegionLevel, not_retired_q
 
 # 代码 / 名称 / 城乡分类代码 are headers the importer recognises, so an export can be edited and re-imported;
 # they are a file format, not UI text, and stay untranslated.
 HEADERS = ["代码", "名称", "层级", "上级代码", "城乡分类代码", "启用日期", "停用日期", "标识"]
 COLUMN_WIDTHS = [16, 24, 6, 16, 12, 12, 12, 48]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_title(value: str, limit: int = 31) -> str:
     """A sheet title or file-name part: Excel refuses []:*?/\\ in titles, file systems refuse / and \\."""
     cleaned = "".join("_" if c in '[]:*?/\\"<>|' or ord(c) < 32 else c for c in value).strip("' ")
     return cleaned[:limit] or "行政区划"
-
-
-def _safe_text(value: str) -> str:
-    """Defuse spreadsheet formulas (CSV/formula injection): a cell starting with = + - @ stays text."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def _flag_text(changes: list[tuple[str, int, bool]]) -> str:
@@ -63,7 +58,7 @@ def export_rows(user: Any, region: Region, *, include_retired: bool = False) -> 
     for code, name, level, parent, urban_rural, valid_from, valid_to in regions.order_by("code").values_list(*fields):
         yield [
             code,
-            _safe_text(name),
+            formula_safe(name),
             str(levels.get(level, level)),
             parent or "",
             urban_rural,

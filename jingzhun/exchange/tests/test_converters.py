@@ -74,3 +74,14 @@ def test_free_text_keeps_chinese_punctuation_and_folds_full_width_digits():
     assert convert(by_key["address"], "五云口村　３组１２号") == "五云口村 3组12号"
     # Codes are still matched whatever the width of their brackets.
     assert convert(by_key["exit_status"], "已脱贫(享受政策)") == convert(by_key["exit_status"], "已脱贫（享受政策）")
+
+
+def test_text_that_looks_like_a_formula_is_exported_quoted_and_read_back_as_typed():
+    from jingzhun.exchange.layout import export_value
+
+    address = {c.key: c for c in HOUSEHOLD_COLUMNS}["address"]
+    for text in ("=HYPERLINK(\"http://x\")", "-3组", "@某处", "+86"):
+        exported = export_value(address, text)
+        assert exported == "'" + text
+        assert convert(address, exported) == text
+    assert export_value(address, "五云口村3组") == "五云口村3组"
