@@ -50,6 +50,8 @@ def test_upload_dry_run_then_confirm_writes_and_links_to_the_audit_set(
     assert Household.objects.count() == 0
     page = client.get(response.url).content.decode()
     assert "预检结果" in page and "确认导入" in page
+    # Finished: no stale progress bar, and no button leading to this same page.
+    assert "<progress" not in page and f'href="{response.url}"' not in page
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("exchange:commit", args=[dry_run.pk]))
