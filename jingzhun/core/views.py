@@ -24,7 +24,7 @@ def home(request: HttpRequest) -> HttpResponse:
         if level_counts.get(level)
     ]
     households = Household.objects.visible_to(user).active()
-    year = default_year()
+    year = default_year(prefix)
     records = HouseholdYear.objects.visible_to(user).filter(year=year, household__status="active")
     by_status = dict(records.values_list("exit_status").annotate(n=Count("id")).order_by())
     registry_stats = [

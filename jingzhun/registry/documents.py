@@ -1146,9 +1146,3 @@ def write_township_register(township: Region, year: int, out: IO[bytes]) -> None
     for i, row in enumerate(iter_register_rows(register_households(township), year), 1):
         ws.append([i, *row.values(with_village=True)])
     book.save(out)
-
-
-def default_year(region: Region) -> int:
-    """The latest year with household records under ``region`` (the year registers are usually asked for)."""
-    latest = HouseholdYear.objects.in_region(region.prefix).order_by("-year").values_list("year", flat=True).first()
-    return latest or dt.date.today().year

@@ -33,10 +33,18 @@ def year_range() -> list[int]:
     return list(range(dt.date.today().year, FIRST_YEAR - 1, -1))
 
 
-def default_year() -> int:
-    """The latest year with any yearly record (one index lookup), else last year."""
+def default_year(prefix: str = "") -> int:
+    """The latest year with yearly records under the region ``prefix`` ('' = anywhere), else last year.
+
+    Scoped, so a village without records of a year some other village has started is not shown an empty
+    list. Usually one index lookup for the latest year overall plus one to see the region has it."""
     latest = HouseholdYear.objects.order_by("-year").values_list("year", flat=True).first()
-    return latest or dt.date.today().year - 1
+    if latest is None:
+        return dt.date.today().year - 1
+    records = HouseholdYear.objects.in_region(prefix)
+    if not prefix or records.filter(year=latest).exists():
+        return latest
+    return records.order_by("-year").values_list("year", flat=True).first() or dt.date.today().year - 1
 
 
 def region_options(user: Any) -> list[tuple[str, Any]]:
@@ -155,7 +163,7 @@ class HouseholdQuery:
     @classmethod
     def from_form(cls, form: HouseholdFilterForm) -> HouseholdQuery:
         data = form.cleaned_data if form.is_valid() else {}
-        year = data.get("year") or default_year()
+        year = data.get("year") or default_year(form.user.scope_prefix or "")
         form.data["year"] = str(year)  # the select shows the year actually listed
         return cls(
             year=year,

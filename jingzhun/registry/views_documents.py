@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from jingzhun.core.scope import get_visible_or_404
 from jingzhun.regions.models import Region, RegionLevel
 from jingzhun.registry import documents
-from jingzhun.registry.filters import FIRST_YEAR, year_range
+from jingzhun.registry.filters import FIRST_YEAR, default_year, year_range
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -79,7 +79,7 @@ def _requested_year(request: HttpRequest) -> int | None:
 
 
 def _register_year(request: HttpRequest, region: Region) -> int:
-    return _requested_year(request) or documents.default_year(region)
+    return _requested_year(request) or default_year(region.prefix)
 
 
 def _xlsx_response(write: Callable[[IO[bytes]], None], filename: str) -> FileResponse:

@@ -25,7 +25,8 @@ from django.utils.translation import gettext_lazy
 from jingzhun.core.scope import can_see_code, get_visible_or_404, require_write
 from jingzhun.policy import services as policy
 from jingzhun.regions.models import Region, RegionFlagKind, RegionLevel
-from jingzhun.registry.documents import default_year, poor_village_status
+from jingzhun.registry.documents import poor_village_status
+from jingzhun.registry.filters import default_year
 from jingzhun.registry.models import Household, HouseholdStatus, HouseholdYear, Member, VillageYear
 
 FIRST_YEAR = 2013  # 建档立卡 began in 2014; 2013 figures were collected as the baseline
@@ -277,7 +278,7 @@ def village_detail(request: HttpRequest, code: str) -> HttpResponse:
         year = int(raw)
     else:
         latest = VillageYear.objects.filter(village=village).order_by("-year").values_list("year", flat=True).first()
-        year = latest or default_year(village)
+        year = latest or default_year(village.prefix)
     record = VillageYear.objects.filter(village=village, year=year).first()
     derived = derive_village_figures(village.code, year)
     comparisons = compare_figures(record, derived)

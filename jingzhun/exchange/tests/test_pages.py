@@ -139,3 +139,15 @@ def test_command_reports_errors_and_exits_non_zero(tree, tmp_path, make_user):
     with pytest.raises(CommandError, match="未写入任何数据"):
         call_command("import_households", str(path), "--user", "zhen", "--no-progress")
     assert Household.objects.count() == 0
+
+
+def test_the_template_defaults_to_the_latest_year_with_records_in_the_users_area(client, tree, make_user):
+    from jingzhun.registry.tests.factories import HouseholdYearFactory, household_with_members
+
+    HouseholdYearFactory(household=household_with_members(tree.village_a1, size=1), year=2024)
+    HouseholdYearFactory(household=household_with_members(tree.village_b1, size=1), year=2025)
+    client.force_login(make_user(Role.VILLAGE, tree.village_a1))
+    for query in ("", "?year=abc", "?year=1900"):  # nothing, or nothing usable, asked for
+        response = client.get(reverse("exchange:template") + query)
+        assert response.status_code == 200
+        assert "_2024.xlsx" in response["Content-Disposition"], query

@@ -303,3 +303,12 @@ class TestScope:
         child.refresh_from_db()
         assert child.status == "active"
         assert not HouseholdYear.objects.filter(household=outside, member_count=2).exists()
+
+
+def test_the_list_defaults_to_the_latest_year_of_the_users_own_area(client, tree, village_user):
+    """Another village starting next year's records does not leave this village looking at an empty year."""
+    HouseholdYearFactory(household=household_with_members(tree.village_a1, size=1), year=2024)
+    HouseholdYearFactory(household=household_with_members(tree.village_b1, size=1), year=2025)
+    client.force_login(village_user)
+    page = client.get(reverse("registry:household_list")).content.decode()
+    assert '<option value="2024" selected' in page
