@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
@@ -28,7 +28,7 @@ from jingzhun.exchange.layout import (
     Column,
     export_value,
 )
-from jingzhun.registry.models import HEAD_RELATIONSHIP, Household, HouseholdYear, Member, MemberStatus
+from jingzhun.registry.models import Household, HouseholdYear, Member, MemberStatus
 
 CHUNK = 2000
 HEADER_FILL = PatternFill("solid", fgColor="F3D6D6")
@@ -38,21 +38,11 @@ def household_rows(households: QuerySet[Household], year: int) -> Iterator[list[
     """One row per household in HOUSEHOLD_COLUMNS order, with ``year``'s record."""
     for chunk in chunked(households.order_by("household_number").iterator(chunk_size=CHUNK), CHUNK):
         pks = [h.pk for h in chunk]
-        heads = {
-            m["household_id"]: m
-            for m in Member.objects.filter(
-                household_id__in=pks, relationship=HEAD_RELATIONSHIP, status=MemberStatus.ACTIVE
-            ).values("household_id", "name", "id_number")
-        }
-        sizes = dict(
-            Member.objects.filter(household_id__in=pks, status=MemberStatus.ACTIVE)
-            .values("household_id")
-            .annotate(n=Count("id"))
-            .values_list("household_id", "n")
-        )
+        heads = Member.objects.heads_of(pks)
+        sizes = Member.objects.sizes_of(pks)
         years = {r.household_id: r for r in HouseholdYear.objects.filter(household_id__in=pks, year=year)}
         for h in chunk:
-            head = heads.get(h.pk, {})
+            head = heads.get(h.pk, ("", ""))
             record = years.get(h.pk)
             row = []
             for column in HOUSEHOLD_COLUMNS:
@@ -60,14 +50,16 @@ def household_rows(households: QuerySet[Household], year: int) -> Iterator[list[
             yield row
 
 
-def _household_value(column: Column, h: Household, head: dict, size: int, record: HouseholdYear | None) -> Any:
+def _household_value(
+    column: Column, h: Household, head: tuple[str, str], size: int, record: HouseholdYear | None
+) -> Any:
     key = column.key
     if key == "region_code":
         return h.group_id or h.village_id
     if key == "head_name":
-        return head.get("name", "")
+        return head[0]
     if key == "head_id_number":
-        return head.get("id_number", "")
+        return head[1]
     if key == "household_size":
         return size
     if column.target == "year":
@@ -83,20 +75,14 @@ def member_rows(members: QuerySet[Member]) -> Iterator[list[Any]]:
         .order_by("household__household_number", "member_number")
     )
     for chunk in chunked(queryset.iterator(chunk_size=CHUNK), CHUNK):
-        heads = dict(
-            Member.objects.filter(
-                household_id__in={m.household_id for m in chunk},
-                relationship=HEAD_RELATIONSHIP,
-                status=MemberStatus.ACTIVE,
-            ).values_list("household_id", "id_number")
-        )
+        heads = Member.objects.heads_of(list({m.household_id for m in chunk}))
         for m in chunk:
             row = []
             for column in MEMBER_COLUMNS:
                 if column.key == "household_number":
                     value = m.household.household_number
                 elif column.key == "head_id_number":
-                    value = heads.get(m.household_id, "")
+                    value = heads.get(m.household_id, ("", ""))[1]
                 else:
                     value = getattr(m, column.key)
                 row.append(export_value(column, value))

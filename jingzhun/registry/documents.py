@@ -799,18 +799,8 @@ def iter_register_rows(households: QuerySet[Household], year: int) -> Iterator[R
     )
     for chunk in chunked(rows.iterator(chunk_size=CHUNK), CHUNK):
         ids = [row[0] for row in chunk]
-        heads = {
-            household_id: (name, id_number)
-            for household_id, name, id_number in Member.objects.filter(
-                household_id__in=ids, relationship=HEAD_RELATIONSHIP, status=MemberStatus.ACTIVE
-            ).values_list("household_id", "name", "id_number")
-        }
-        sizes = dict(
-            Member.objects.filter(household_id__in=ids, status=MemberStatus.ACTIVE)
-            .values_list("household_id")
-            .annotate(n=Count("pk"))
-            .order_by()
-        )
+        heads = Member.objects.heads_of(ids)
+        sizes = Member.objects.sizes_of(ids)
         records = {
             r[0]: r
             for r in HouseholdYear.objects.filter(household_id__in=ids, year=year).values_list(

@@ -161,6 +161,16 @@ class MemberQuerySet(ScopedQuerySet):
     def active(self) -> MemberQuerySet:
         return self.filter(status=MemberStatus.ACTIVE)
 
+    def heads_of(self, household_ids: list[int]) -> dict[int, tuple[str, str]]:
+        """{household id: (户主 name, ID number)} for a batch of households (exports, registers)."""
+        rows = self.active().filter(household_id__in=household_ids, relationship=HEAD_RELATIONSHIP)
+        return {pk: (name, id_number) for pk, name, id_number in rows.values_list("household_id", "name", "id_number")}
+
+    def sizes_of(self, household_ids: list[int]) -> dict[int, int]:
+        """{household id: active members} for a batch of households (absent: none)."""
+        rows = self.active().filter(household_id__in=household_ids).values_list("household_id")
+        return dict(rows.annotate(n=models.Count("pk")).order_by())
+
 
 class Member(AuditedModel):
     """人 (domain §2.3). Removed members stay, with the reason and date, so history is kept."""
