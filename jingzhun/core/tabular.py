@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django.http import FileResponse
 
 ENCODINGS = ("utf-8-sig", "gb18030")
 
@@ -137,3 +141,21 @@ def csv_stream(header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> Iterator
     yield "\ufeff" + writer.writerow(header)
     for row in rows:
         yield writer.writerow(row)
+
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_response(write: Callable[[IO[bytes]], None], filename: str) -> FileResponse:
+    """A download of the workbook ``write`` produces: openpyxl's write-only mode streams rows into a
+    temporary file, and the response streams that file, so a county-wide export never sits in memory."""
+    from django.http import FileResponse
+
+    out = tempfile.TemporaryFile()  # noqa: SIM115 -- FileResponse closes it once sent
+    try:
+        write(out)
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return FileResponse(out, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import IO, Any
 
 from django.db.models import QuerySet
 from openpyxl import Workbook
@@ -94,15 +92,14 @@ def members_of(households: QuerySet[Household]) -> QuerySet[Member]:
     return Member.objects.filter(household__in=households.values("pk"))
 
 
-def write_xlsx(households: QuerySet[Household], year: int, *, members: QuerySet[Member] | None = None) -> str:
-    """Write both sheets to a temporary file (write-only mode keeps memory flat) and return its path."""
+def write_xlsx(
+    households: QuerySet[Household], year: int, out: IO[bytes], *, members: QuerySet[Member] | None = None
+) -> None:
+    """Both sheets into ``out`` (write-only mode: rows are streamed, memory stays flat)."""
     wb = Workbook(write_only=True)
     _sheet(wb, HOUSEHOLD_SHEET, HOUSEHOLD_COLUMNS, household_rows(households, year))
     _sheet(wb, MEMBER_SHEET, MEMBER_COLUMNS, member_rows(members if members is not None else members_of(households)))
-    fd, path = tempfile.mkstemp(prefix="jingzhun-export-", suffix=".xlsx")
-    os.close(fd)
-    wb.save(path)
-    return path
+    wb.save(out)
 
 
 def _sheet(wb: Workbook, title: str, columns: tuple[Column, ...], rows: Iterable[list[Any]]) -> None:

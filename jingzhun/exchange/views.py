@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_POST
 
+from jingzhun.core.tabular import XLSX_CONTENT_TYPE, xlsx_response
 from jingzhun.exchange import export, storage
 from jingzhun.exchange.errorbook import marked_workbook
 from jingzhun.exchange.forms import ImportUploadForm
@@ -24,8 +24,6 @@ from jingzhun.jobs.runner import enqueue
 from jingzhun.jobs.views import visible_jobs
 from jingzhun.registry.filters import FIRST_YEAR, HouseholdFilterForm, HouseholdQuery, default_year
 from jingzhun.registry.models import Household
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _require_writer(request: HttpRequest) -> None:
@@ -55,7 +53,7 @@ def template_download(request: HttpRequest) -> HttpResponse:
     # whose records usually do not exist yet), unless one is asked for.
     year = int(raw) if raw.isdigit() and FIRST_YEAR <= int(raw) <= dt.date.today().year + 1 else None
     year = year or default_year(request.user.scope_prefix or "")
-    response = HttpResponse(build_template(year), content_type=XLSX)
+    response = HttpResponse(build_template(year), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(True, f"建档立卡户信息导入模板_{year}.xlsx")
     return response
 
@@ -134,7 +132,7 @@ def error_workbook(request: HttpRequest, job_id: str) -> HttpResponse:
     job = _import_job(request, job_id)
     issues = (job.result or {}).get("issues", [])
     data = marked_workbook(storage.load(job.params["files"]), issues)
-    response = HttpResponse(data, content_type=XLSX)
+    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(True, "导入错误标注.xlsx")
     return response
 
@@ -154,11 +152,7 @@ def export_households(request: HttpRequest, fmt: str) -> HttpResponse:
         response = StreamingHttpResponse(export.households_csv(households, year), content_type="text/csv")
         response["Content-Disposition"] = content_disposition_header(True, f"户信息_{year}_{stamp}.csv")
         return response
-    path = export.write_xlsx(households, year)
-    handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
-    os.unlink(path)  # the open handle keeps the data until the response is sent
-    response = FileResponse(handle, content_type=XLSX, as_attachment=True, filename=f"建档立卡户_{year}_{stamp}.xlsx")
-    return response
+    return xlsx_response(lambda out: export.write_xlsx(households, year, out), f"建档立卡户_{year}_{stamp}.xlsx")
 
 
 def export_members(request: HttpRequest) -> HttpResponse:

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from jingzhun.audit.context import audit_reason
 from jingzhun.core.scope import get_visible_or_404, require_write, user_scope_prefix
+from jingzhun.core.tabular import XLSX_CONTENT_TYPE
 from jingzhun.regions import export as region_export
 from jingzhun.regions.forms import ReasonForm, RegionEditForm, RegionFlagForm, RegionUploadForm
 from jingzhun.regions.importer import ImportResult, import_regions
@@ -164,7 +165,7 @@ def export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     elif fmt == "xlsx":
         response = HttpResponse(
             region_export.to_xlsx(rows, region.name),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            content_type=XLSX_CONTENT_TYPE,
         )
     else:
         raise Http404

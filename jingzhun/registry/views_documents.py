@@ -6,9 +6,6 @@ Every object is looked up through the user's scope, so a card or register outsid
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-from collections.abc import Callable
-from typing import IO
 
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -17,11 +14,10 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from jingzhun.core.scope import get_visible_or_404
+from jingzhun.core.tabular import xlsx_response
 from jingzhun.regions.models import Region, RegionLevel
 from jingzhun.registry import documents
 from jingzhun.registry.filters import FIRST_YEAR, default_year, year_range
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _pdf_response(data: bytes, filename: str) -> HttpResponse:
@@ -82,23 +78,11 @@ def _register_year(request: HttpRequest, region: Region) -> int:
     return _requested_year(request) or default_year(region.prefix)
 
 
-def _xlsx_response(write: Callable[[IO[bytes]], None], filename: str) -> FileResponse:
-    # openpyxl's write-only workbook streams rows to a temporary file; the response then streams that file.
-    out = tempfile.TemporaryFile()  # noqa: SIM115 -- FileResponse closes it once sent
-    try:
-        write(out)
-    except BaseException:
-        out.close()
-        raise
-    out.seek(0)
-    return FileResponse(out, as_attachment=True, filename=filename, content_type=XLSX)
-
-
 def village_register(request: HttpRequest, code: str) -> FileResponse:
     """村有簿 of one village for a year (?year=)."""
     village = get_visible_or_404(Region.objects.filter(level=RegionLevel.VILLAGE), request.user, code=code)
     year = _register_year(request, village)
-    return _xlsx_response(
+    return xlsx_response(
         lambda out: documents.write_village_register(village, year, out),
         f"{village.name}村有簿-{year}.xlsx",
     )
@@ -108,7 +92,7 @@ def township_register(request: HttpRequest, code: str) -> FileResponse:
     """乡有册 of one township for a year (?year=)."""
     township = get_visible_or_404(Region.objects.filter(level=RegionLevel.TOWNSHIP), request.user, code=code)
     year = _register_year(request, township)
-    return _xlsx_response(
+    return xlsx_response(
         lambda out: documents.write_township_register(township, year, out),
         f"{township.name}乡有册-{year}.xlsx",
     )

@@ -136,9 +136,9 @@ def test_template_example_imports_and_export_round_trip_is_a_no_op(tree):
     household = household_with_members(tree.village_a1, size=3)
     HouseholdYearFactory(household=household, year=2025)
     household_with_members(tree.village_b1, size=2)
-    path = export.write_xlsx(Household.objects.all(), 2025)
-    with open(path, "rb") as f:
-        data = f.read()
+    out = io.BytesIO()
+    export.write_xlsx(Household.objects.all(), 2025, out)
+    data = out.getvalue()
     before = counts()
     report = do_import(data, "export.xlsx")
     assert report.ok, [str(i) for i in report.issues]
@@ -286,7 +286,8 @@ def test_gbk_csv_files_with_synonym_headers_in_another_order(tree):
 def test_update_of_existing_household_by_number_changes_only_what_differs(tree):
     household = household_with_members(tree.village_a1, size=3)
     HouseholdYearFactory(household=household, year=2025)
-    path = export.write_xlsx(Household.objects.all(), 2025)
+    path = io.BytesIO()
+    export.write_xlsx(Household.objects.all(), 2025, path)
     wb = load_workbook(path)
     hh_ws, m_ws = wb[HOUSEHOLD_SHEET], wb[MEMBER_SHEET]
     headers = [c.value for c in hh_ws[1]]
