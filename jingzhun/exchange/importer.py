@@ -767,7 +767,7 @@ def _plan_member(
     if current is None:
         values.update(
             status=MemberStatus.ACTIVE,
-            addition_reason="1" if h and h.existing is None else "9",
+            addition_reason=quality.REGISTERED if h and h.existing is None else "9",
             addition_date=dt.date.today(),
             member_number=m.values.get("member_number") or "",
         )

@@ -98,6 +98,9 @@ GROUPS = (
 
 HEAD = "01"
 SPOUSE = "02"
+# 人员增加原因 建档立卡: the member's addition date is when the household was registered, not when the
+# person joined it, so it says nothing about who was in the household in earlier years.
+REGISTERED = "1"
 # 与户主关系 codes that name a sex (domain §2.4 order; see policy.defaults).
 MALE_RELATIONSHIPS = frozenset({"03", "06", "07", "09", "11", "13", "15", "17", "19", "23", "25", "27"})
 FEMALE_RELATIONSHIPS = frozenset({"04", "05", "08", "10", "12", "14", "16", "18", "20", "22", "24", "26"})
@@ -313,6 +316,7 @@ class MemberFacts:
     public_welfare_months: int | None = None
     phone: str = ""
     addition_date: dt.date | None = None
+    addition_reason: str = ""
     removal_reason: str = ""
     removal_date: dt.date | None = None
 
@@ -333,6 +337,7 @@ class MemberFacts:
         "work_location",
         "public_welfare_job",
         "phone",
+        "addition_reason",
         "removal_reason",
     )
     OTHER_FIELDS = (
@@ -406,7 +411,7 @@ class MemberFacts:
         """Whether the person belonged to the household on ``day`` (for 家庭人口数 of a year)."""
         if self.birth is not None and self.birth > day:
             return False
-        if self.addition_date is not None and self.addition_date > day:
+        if self.addition_date is not None and self.addition_date > day and self.addition_reason != REGISTERED:
             return False
         if self.active:
             return True

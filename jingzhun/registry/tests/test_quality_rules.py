@@ -545,3 +545,14 @@ def test_reference_date():
     assert quality.reference_date(2025, today) == today  # live member rows describe the present
     assert quality.reference_date(2020, today) == dt.date(2020, 12, 31)  # an old snapshot
     assert quality.year_end(2019) == dt.date(2019, 12, 31)
+
+
+def test_members_registered_today_count_in_earlier_years_but_people_who_joined_later_do_not():
+    """建档立卡 dates the registration, not the person joining: a household registered today with last
+    year's figures is not told that nobody lived in it then (3_11_002); a 婚入 this year still is."""
+    year_end = dt.date(2025, 12, 31)
+    today = dt.date(2026, 11, 24)
+    registered = person("张大山", dt.date(1970, 5, 17), "1", "01", addition_date=today, addition_reason="1")
+    married_in = person("李秀英", dt.date(1990, 3, 8), "2", "02", addition_date=today, addition_reason="3")
+    assert registered.present_on(year_end)
+    assert not married_in.present_on(year_end)
