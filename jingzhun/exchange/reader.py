@@ -10,8 +10,10 @@ from typing import Any
 
 from jingzhun.core.tabular import TableError, decode_bytes
 from jingzhun.exchange.layout import (
+    CODE_LISTS_SHEET,
     HOUSEHOLD_COLUMNS,
     HOUSEHOLD_SHEET,
+    INSTRUCTIONS_SHEET,
     MEMBER_COLUMNS,
     MEMBER_SHEET,
     header_index,
@@ -79,6 +81,8 @@ def read_xlsx(data: bytes, source: str) -> Iterator[Sheet]:
     except Exception as exc:  # calamine raises its own types for corrupt or encrypted files
         raise TableError(f"{source}：无法读取 Excel 文件（{exc}）") from exc
     for name in workbook.sheet_names:
+        if name in (INSTRUCTIONS_SHEET, CODE_LISTS_SHEET):
+            continue  # the template's own sheets: its code lists are headed like member columns
         # calamine yields rows from the top of the sheet (leading empty rows included), so numbers match Excel.
         headers, rows = _data_rows(workbook.get_sheet_by_name(name).iter_rows())
         role = name if name in (HOUSEHOLD_SHEET, MEMBER_SHEET) else _role_from_headers(headers)

@@ -21,6 +21,7 @@ from jingzhun.exchange.layout import (
     Column,
 )
 from jingzhun.policy import services as policy
+from jingzhun.policy.models import CodeTable
 from jingzhun.registry.idcard import make_id_number
 
 HEADER_FILL = PatternFill("solid", fgColor="F3D6D6")
@@ -79,10 +80,11 @@ def build_template(year: int | None = None) -> bytes:
     # One column per code table on the code sheet; drop-downs refer to these ranges.
     ranges: dict[str, str] = {}
     tables = sorted({c.table for c in HOUSEHOLD_COLUMNS + MEMBER_COLUMNS if c.kind == "code"})
+    names = dict(CodeTable.objects.filter(key__in=tables).values_list("key", "name"))  # headed in Chinese
     for i, table in enumerate(tables, start=1):
         letter = get_column_letter(i)
         labels = [label for _code, label in policy.choices(table, year, blank=False)]
-        codes.cell(row=1, column=i, value=table).font = Font(bold=True)
+        codes.cell(row=1, column=i, value=names.get(table, table)).font = Font(bold=True)
         for r, label in enumerate(labels, start=2):
             codes.cell(row=r, column=i, value=label)
         ranges[table] = f"'{CODE_LISTS_SHEET}'!${letter}$2:${letter}${len(labels) + 1}"

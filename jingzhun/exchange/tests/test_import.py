@@ -156,6 +156,8 @@ def test_template_download_has_sheets_dropdowns_and_a_valid_example(tree):
     assert [c.value for c in wb[MEMBER_SHEET][1]] == [c.header for c in MEMBER_COLUMNS]
     validations = wb[MEMBER_SHEET].data_validations.dataValidation
     assert any("代码表" in (v.formula1 or "") for v in validations)
+    code_headers = [c.value for c in wb["代码表"][1]]
+    assert "脱贫状态" in code_headers and all(not str(h).isascii() for h in code_headers)  # no table keys
     # The example rows are valid data: a dry run over the template reports them as new, with no error.
     report = do_import(data, "模板.xlsx", commit=False)
     assert report.ok, [str(i) for i in report.issues]
