@@ -622,7 +622,7 @@ class Plan:
     create_members: list[tuple[dict[str, Any], HouseholdIn | None, RowIn, int | None]] = field(default_factory=list)
     update_members: list[tuple[dict[str, Any], dict]] = field(default_factory=list)
     create_years: list[tuple[dict[str, Any], HouseholdIn]] = field(default_factory=list)
-    update_years: list[tuple[dict[str, Any], dict]] = field(default_factory=list)
+    update_years: list[tuple[dict[str, Any], dict, HouseholdIn]] = field(default_factory=list)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -739,7 +739,7 @@ def make_plan(
             else:
                 changes = _changes(current, values, [*values])
                 if changes:
-                    plan.update_years.append(({**current, **values, "village_code": h.village_code}, changes))
+                    plan.update_years.append(({**current, **values, "village_code": h.village_code}, changes, h))
                     report.years.updated += 1
                     h.changed = True
                 else:
@@ -929,18 +929,18 @@ def write_plan(plan: Plan, progress: Progress | None = None) -> None:
     for chunk in chunked(plan.create_years, CHUNK):
         rows = [{**values, "household_id": h.pk} for values, h in chunk]
         ids = bulkwrite.insert_rows(HouseholdYear, rows)
-        for row, pk in zip(rows, ids, strict=True):
+        for (_values, h), row, pk in zip(chunk, rows, ids, strict=True):
             changes = _created_state(row, YEAR_AUDIT_FIELDS, HouseholdYear)
-            repr_ = f"{row['household_id']} {row['year']}年"
+            repr_ = f"{h.number} {row['year']}年"  # as HouseholdYear.__str__
             audit.append(_audit_row(Action.CREATE, y_type, pk, repr_, row["village_code"], changes))
         tick(len(chunk))
         flush()
     if plan.update_years:
-        fields = sorted({f for _r, changes in plan.update_years for f in changes})
+        fields = sorted({f for _r, changes, _h in plan.update_years for f in changes})
         for chunk in chunked(plan.update_years, CHUNK):
-            bulkwrite.update_rows(HouseholdYear, [*fields, "village_code"], [row for row, _c in chunk])
-            for row, changes in chunk:
-                repr_ = f"{row['household_id']} {row['year']}年"
+            bulkwrite.update_rows(HouseholdYear, [*fields, "village_code"], [row for row, _c, _h in chunk])
+            for row, changes, h in chunk:
+                repr_ = f"{h.number} {row['year']}年"
                 audit.append(_audit_row(Action.UPDATE, y_type, row["id"], repr_, row["village_code"], changes))
             tick(len(chunk))
             flush()

@@ -305,7 +305,8 @@ class HouseholdYear(AuditedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.household_id} {self.year}年"
+        # 户编号, not the database id: this is what the 操作日志 shows for the record.
+        return f"{self.household.household_number} {self.year}年"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.village_code = self.household.village_id

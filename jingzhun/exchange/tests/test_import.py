@@ -445,3 +445,11 @@ def test_a_mistyped_head_id_is_reported_at_every_cell_in_one_pass(tree):
         ("成员信息", 4, "户主证件号码"),
         ("成员信息", 2, "证件号码"),
     } <= cells
+
+
+def test_yearly_records_are_named_by_household_number_in_the_audit_log(tree):
+    hh, members = family(seq=340)
+    assert do_import(workbook([hh], members)).committed
+    record = HouseholdYear.objects.get()
+    entry = AuditEntry.objects.get(object_type="registry.householdyear", object_id=str(record.pk))
+    assert entry.object_repr == f"{record.household.household_number} 2025年" == str(record)
