@@ -387,6 +387,11 @@ class AuditedModel(models.Model):
             state[f.name] = value
         return state
 
+    @classmethod
+    def audit_value_label(cls, field: str, value: Any) -> str | None:
+        """How the 操作日志 names a recorded value of ``field`` (e.g. a code table's label); None: as stored."""
+        return None
+
     def audit_region_code(self) -> str:
         field = getattr(self, "scope_field", None)
         return str(getattr(self, field) or "") if field else ""

@@ -305,7 +305,7 @@ SOURCE_LABELS = {
 }
 
 
-def display_value(model_field: models.Field | None, value: Any, masked: bool) -> str | None:
+def display_value(model_field: models.Field | None, value: Any, masked: bool, model: type | None = None) -> str | None:
     if value is None:
         return None
     if masked:
@@ -314,6 +314,10 @@ def display_value(model_field: models.Field | None, value: Any, masked: bool) ->
         return _("是") if value else _("否")
     if value == "":
         return _("（空）")
+    if model_field is not None and hasattr(model, "audit_value_label"):
+        label = model.audit_value_label(model_field.name, value)
+        if label is not None and label != value:
+            return f"{label}（{value}）"
     # Reverse relations (e.g. a change key that matches a related_name) have no choices.
     if model_field is not None and getattr(model_field, "choices", None):
         label = dict(model_field.flatchoices).get(value)
@@ -347,8 +351,8 @@ def field_changes(entry: AuditEntry) -> list[FieldChange]:
             FieldChange(
                 name=name,
                 label=label,
-                before=display_value(model_field, before, masked),
-                after=display_value(model_field, after, masked),
+                before=display_value(model_field, before, masked, model),
+                after=display_value(model_field, after, masked, model),
                 masked=masked,
             )
         )

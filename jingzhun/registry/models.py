@@ -33,12 +33,25 @@ class MemberStatus(models.TextChoices):
     REMOVED = "removed", _("已减少")
 
 
+class CodedFields:
+    """Fields holding codes of a policy code table (CODE_FIELDS), shown by their labels: on pages
+    (``label``) and in the 操作日志 (``audit_value_label``)."""
+
+    def label(self, field: str) -> str:
+        return policy.label(CODE_FIELDS[field], getattr(self, field))
+
+    @classmethod
+    def audit_value_label(cls, field: str, value: Any) -> str | None:
+        table = CODE_FIELDS.get(field)
+        return policy.label(table, value) if table and isinstance(value, str) else None
+
+
 class HouseholdQuerySet(ScopedQuerySet):
     def active(self) -> HouseholdQuerySet:
         return self.filter(status=HouseholdStatus.ACTIVE)
 
 
-class Household(AuditedModel):
+class Household(CodedFields, AuditedModel):
     """户: the household collection form (domain §2.2). Yearly figures live in HouseholdYear."""
 
     scope_field = "village_id"
@@ -153,9 +166,6 @@ class Household(AuditedModel):
         parts = [self.paddy_land_mu, self.dry_land_mu]
         return sum((p or Decimal("0") for p in parts), Decimal("0"))
 
-    def label(self, field: str) -> str:
-        return policy.label(CODE_FIELDS[field], getattr(self, field))
-
 
 class MemberQuerySet(ScopedQuerySet):
     def active(self) -> MemberQuerySet:
@@ -172,7 +182,7 @@ class MemberQuerySet(ScopedQuerySet):
         return dict(rows.annotate(n=models.Count("pk")).order_by())
 
 
-class Member(AuditedModel):
+class Member(CodedFields, AuditedModel):
     """人 (domain §2.3). Removed members stay, with the reason and date, so history is kept."""
 
     scope_field = "village_code"
@@ -251,11 +261,8 @@ class Member(AuditedModel):
     def audit_region_code(self) -> str:
         return self.household.region_code if self.household_id else self.village_code
 
-    def label(self, field: str) -> str:
-        return policy.label(CODE_FIELDS[field], getattr(self, field))
 
-
-class HouseholdYear(AuditedModel):
+class HouseholdYear(CodedFields, AuditedModel):
     """户年度信息: the figures of one household for one year, kept so any year stays reproducible."""
 
     scope_field = "village_code"
@@ -332,9 +339,6 @@ class HouseholdYear(AuditedModel):
         if any(f is None for f in flags):
             return None
         return all(flags)
-
-    def label(self, field: str) -> str:
-        return policy.label(CODE_FIELDS[field], getattr(self, field))
 
 
 class ChangeKind(models.TextChoices):
