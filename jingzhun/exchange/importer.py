@@ -335,7 +335,7 @@ def _validate_head_ids(rows: Iterable[RowIn], issues: list[Issue]) -> None:
 
 
 def _validate_ids(rows: list[RowIn], issues: list[Issue]) -> None:
-    """Each member's ID (checksum, birth date, sex) — the birth date is derived from it, never typed."""
+    """Each member's ID (checksum, birth date) — the birth date is derived from it, never typed."""
     today = dt.date.today()
     for row in rows:
         number = row.values.get("id_number")
@@ -355,9 +355,7 @@ def _validate_ids(rows: list[RowIn], issues: list[Issue]) -> None:
                 row.values["id_type"] = "2"
         elif not row.values.get("id_type"):
             row.values["id_type"] = "1"
-        sex = row.values.get("sex")
-        if sex in ("1", "2") and sex != info.sex:
-            _issue(row, "sex", f"性别与证件号码不符（证件号码显示为{policy.label('sex', info.sex)}）", issues)
+        # Sex against the ID is data-quality rule 2_01_004, checked with the other rules (quality_issues).
 
 
 def _resolve_regions(households: list[HouseholdIn], scope_prefix: str, issues: list[Issue]) -> None:

@@ -453,3 +453,16 @@ def test_yearly_records_are_named_by_household_number_in_the_audit_log(tree):
     record = HouseholdYear.objects.get()
     entry = AuditEntry.objects.get(object_type="registry.householdyear", object_id=str(record.pk))
     assert entry.object_repr == f"{record.household.household_number} 2025年" == str(record)
+
+
+def test_a_stored_sex_that_contradicts_the_id_does_not_block_an_unchanged_household(tree):
+    hh, members = family(seq=350)
+    assert do_import(workbook([hh], members)).committed
+    Member.objects.filter(id_number=members[1][4]).update(sex="1")  # stored before the rule existed
+    number = Household.objects.get().household_number
+    hh[0] = number
+    for row in members:
+        row[0] = number
+    members[1][3] = "男"  # the export shows what is stored
+    report = do_import(workbook([hh], members), commit=False)
+    assert report.ok and report.changed == 0, [str(i) for i in report.issues]
