@@ -1,12 +1,13 @@
 """Benchmark: the household import (户信息 + 成员信息 workbook) against its limit and against django-import-export.
 
     make bench-import [ARGS="--households 2000"]
-    .venv/bin/python bench/import_bench.py [--households 50000] [--iex-sample N] [--skip-iex] [--keep] [--profile]
+    .venv/bin/python bench/import_bench.py [--households 50000] [--iex-sample N] [--skip-iex] [--skip-floor]
+                                           [--keep] [--profile]
 
 The issue asks for an import of 50,000 households (about 170,000 members) that stays within 2× of the limit
 — python-calamine reading the same workbook plus a raw COPY (PostgreSQL) or one-transaction executemany
 (SQLite) of the same rows, as text, into bare tables — and at least 20× faster than django-import-export
-importing the same rows into the same models, with memory under 1 GB. All three are measured here, in one
+importing the same rows into the same models, with memory under 1 GB. All are measured here, in one
 run, on one database server.
 
 The script builds a database of its own: a temporary SQLite file, or, when DATABASE_URL is set, a fresh
@@ -28,6 +29,13 @@ Each measured phase runs in a subprocess of its own so its peak RSS (ru_maxrss) 
   log is written row by row. It is slow, so it imports the first ``--iex-sample`` households and their
   members into a copy of the database taken before ours ran, and the per-row times are extrapolated
   linearly to N; loading the full workbook into tablib is measured, not extrapolated.
+
+* (c) floor — calamine reading the workbook as (a) does, then the rows ours stored (households, members,
+  yearly records, data-quality warnings and the audit entries, ids, hashes and JSON already made) copied
+  from ours' database into a copy of the database taken before ours ran: the real tables with their indexes
+  and constraints, one transaction. Nothing is parsed, checked or hashed, so no import that keeps the
+  issue's rules (every write audited, all-or-nothing) can be faster; ``(c)/(a)`` shows how much of the
+  2× budget storing alone takes, and ``ours/(c)`` what our own work costs on top of it.
 
 Wall times and ratios are printed with their targets, and beside them CPU times (the process's, plus the
 PostgreSQL backend's when the server runs on this machine) and their ratios: on a shared machine other work
@@ -96,8 +104,13 @@ class BenchDatabases:
         self.server_url = database_url if postgres else None
         self.vendor = "postgresql" if self.server_url else "sqlite"
         token = f"{os.getpid()}_{secrets.token_hex(3)}"
-        self.names = [f"jingzhun_import_bench_{token}", f"jingzhun_import_bench_{token}_iex"]
-        self.paths = [tmp / "bench.sqlite3", tmp / "bench_iex.sqlite3"]
+        # 0: the run's database; 1 and 2: copies taken before our import, for (b) and for (c).
+        self.names = [
+            f"jingzhun_import_bench_{token}",
+            f"jingzhun_import_bench_{token}_iex",
+            f"jingzhun_import_bench_{token}_floor",
+        ]
+        self.paths = [tmp / "bench.sqlite3", tmp / "bench_iex.sqlite3", tmp / "bench_floor.sqlite3"]
         self.created: list[str] = []
 
     def url(self, index: int = 0) -> str:
@@ -122,10 +135,11 @@ class BenchDatabases:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.names[0])))
         self.created.append(self.names[0])
 
-    def snapshot(self) -> None:
-        """Copy the migrated database with its regions, so (b) starts from the state ours started from."""
+    def snapshot(self, index: int) -> None:
+        """Copy the migrated database with its regions into copy ``index``, so (b) or (c) starts from the
+        state ours started from."""
         if self.server_url is None:
-            with sqlite3.connect(self.paths[0]) as src, sqlite3.connect(self.paths[1]) as dst:
+            with sqlite3.connect(self.paths[0]) as src, sqlite3.connect(self.paths[index]) as dst:
                 src.backup(dst)
             return
         from psycopg import sql
@@ -133,10 +147,10 @@ class BenchDatabases:
         with self._admin() as conn:
             conn.execute(
                 sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                    sql.Identifier(self.names[1]), sql.Identifier(self.names[0])
+                    sql.Identifier(self.names[index]), sql.Identifier(self.names[0])
                 )
             )
-        self.created.append(self.names[1])
+        self.created.append(self.names[index])
 
     def drop(self) -> None:
         if not self.created:
@@ -387,6 +401,115 @@ def phase_ours(state: dict[str, Any]) -> dict[str, Any]:
         "audit_entries": AuditEntry.objects.count() - audit_before,
         "timeline": timeline,
         "timeline_rss": rss_at,
+    }
+
+
+# What our import stores, parents first: (c) copies these rows from ours' database into a pre-import copy.
+FLOOR_TABLES = [
+    "registry_household",
+    "registry_member",
+    "registry_householdyear",
+    "registry_qualityissue",
+    "audit_auditentry",
+]
+FLOOR_HEAD = "audit_auditchainhead"  # the audit chain's head row, updated once
+
+
+def _sqlite_path(url: str) -> str:
+    return urlsplit(url).path
+
+
+def phase_floor(state: dict[str, Any]) -> dict[str, Any]:
+    """(c) the floor of what the import must do: read the workbook as (a) does, then store exactly the rows
+    our import stored (households, members, yearly records, data-quality warnings and the audit entries,
+    with their ids, hashes and JSON already made) into the real tables, with their indexes, constraints and
+    triggers, in one transaction. Nothing is parsed, checked, compared, converted or hashed: no import
+    that keeps the issue's rules (every row audited, all-or-nothing) can take less, whatever its code."""
+    from python_calamine import CalamineWorkbook
+
+    source, target = state["source_url"], os.environ["DATABASE_URL"]
+    postgres = state["vendor"] == "postgresql"
+    # Not timed: the rows ours stored, read back from its database, in the database's own form.
+    payload: list[tuple[str, list[str], Any]] = []
+    before: dict[str, int] = {}  # rows in each table of the pre-import copy
+    if postgres:
+        import psycopg
+
+        with psycopg.connect(source) as src, psycopg.connect(target) as dst:
+            for table in FLOOR_TABLES:
+                start, present = dst.execute(f"SELECT coalesce(max(id), 0), count(*) FROM {table}").fetchone()
+                before[table] = present
+                chunks: list[bytes] = []
+                with src.cursor().copy(f"COPY (SELECT * FROM {table} WHERE id > {int(start)}) TO STDOUT") as copy:
+                    chunks.extend(bytes(chunk) for chunk in copy)
+                payload.append((table, [], chunks))
+            head = src.execute(f"SELECT last_hash, last_entry_id, last_timestamp FROM {FLOOR_HEAD}").fetchone()
+    else:
+        with sqlite3.connect(_sqlite_path(source)) as src, sqlite3.connect(_sqlite_path(target)) as dst:
+            for table in FLOOR_TABLES:
+                start, present = dst.execute(f"SELECT coalesce(max(id), 0), count(*) FROM {table}").fetchone()
+                before[table] = present
+                columns = [row[1] for row in src.execute(f"PRAGMA table_info({table})")]
+                rows = src.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE id > ?", [start]).fetchall()
+                payload.append((table, columns, rows))
+            head = src.execute(f"SELECT last_hash, last_entry_id, last_timestamp FROM {FLOOR_HEAD}").fetchone()
+
+    cpu = cpu_seconds()
+    start = time.perf_counter()
+    workbook = CalamineWorkbook.from_path(state["workbook"])
+    sheets = [workbook.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in workbook.sheet_names]
+    read_seconds = time.perf_counter() - start
+    head_sql = f"UPDATE {FLOOR_HEAD} SET last_hash = %s, last_entry_id = %s, last_timestamp = %s WHERE id = 1"
+    if postgres:
+        with psycopg.connect(target) as conn, conn.cursor() as cur:
+            pid = _local_backend_pid(conn)
+            server_cpu = server_cpu_seconds(pid)
+            for table, _columns, chunks in payload:
+                with cur.copy(f"COPY {table} FROM STDIN") as copy:
+                    for chunk in chunks:
+                        copy.write(chunk)
+            cur.execute(head_sql, head)
+            conn.commit()
+            server_cpu = server_cpu_seconds(pid) - server_cpu
+    else:
+        server_cpu = 0.0
+        # As Django's settings and backend open every SQLite connection.
+        conn = sqlite3.connect(_sqlite_path(target), isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("BEGIN IMMEDIATE")
+        for table, columns, rows in payload:
+            conn.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", rows
+            )
+        conn.execute(head_sql.replace("%s", "?"), head)
+        conn.execute("COMMIT")
+        conn.close()
+    seconds = time.perf_counter() - start
+    cpu = cpu_seconds() - cpu
+    del sheets
+
+    # Both databases must now hold the same rows: (c) stored all that ours stored, and only that.
+    counts = {}
+    for url, label in ((source, "ours"), (target, "floor")):
+        if postgres:
+            with psycopg.connect(url) as conn:
+                counts[label] = [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in FLOOR_TABLES]
+        else:
+            with sqlite3.connect(_sqlite_path(url)) as conn:
+                counts[label] = [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in FLOOR_TABLES]
+    if counts["ours"] != counts["floor"]:
+        raise SystemExit(f"(c) stored other rows than ours: {FLOOR_TABLES} {counts}")
+    return {
+        "seconds": seconds,
+        "cpu": cpu,
+        "server_cpu": server_cpu,
+        "read_seconds": read_seconds,
+        "store_seconds": seconds - read_seconds,
+        "stored": {t: n - before[t] for t, n in zip(FLOOR_TABLES, counts["floor"], strict=True)},
+        "bytes": sum(sum(len(c) for c in chunks) for _t, _c, chunks in payload) if postgres else None,
+        "peak_mb": peak_rss_mb(),
     }
 
 
@@ -949,15 +1072,21 @@ def _extrapolate(iex: dict[str, Any], gen: dict[str, Any], key: str) -> float:
 
 
 def print_report(
-    gen: dict[str, Any], limit: dict[str, Any], ours: dict[str, Any], iex: dict[str, Any] | None, vendor: str
+    gen: dict[str, Any],
+    limit: dict[str, Any],
+    ours: dict[str, Any],
+    iex: dict[str, Any] | None,
+    vendor: str,
+    floor: dict[str, Any] | None = None,
 ) -> int:
     rows = gen["households"] + gen["members"]
     # Other work on the machine stretches wall times; CPU times (in brackets) are steadier. On PostgreSQL
     # they add the backend's CPU time when the server runs on this machine (/proc), else they are the client's.
     server = vendor == "postgresql" and ours["server_cpu"] > 0
     cpu_label = "CPU client+server" if server else ("client CPU" if vendor == "postgresql" else "CPU")
-    ours["cpu"] += ours["server_cpu"]
-    limit["cpu"] += limit["server_cpu"]
+    for phase in (ours, limit, floor):
+        if phase is not None:
+            phase["cpu"] += phase["server_cpu"]
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print()
     print(
@@ -988,6 +1117,20 @@ def print_report(
         f"{ours['cpu'] / limit['cpu']:.2f}; read {_fmt_s(limit['read_seconds'])}, insert "
         f"{_fmt_s(limit['insert_seconds'])}; peak {limit['peak_mb']:,.0f} MB]"
     )
+    if floor is not None:
+        stored = sum(floor["stored"].values())
+        print(
+            f"  (c) floor: calamine + storing what ours stored, nothing computed  {_fmt_s(floor['seconds'])}   "
+            f"= {floor['seconds'] / limit['seconds']:.2f} × (a); "
+            f"ours = {ours['seconds'] / floor['seconds']:.2f} × (c)   "
+            f"[{cpu_label} {_fmt_s(floor['cpu'])}; read {_fmt_s(floor['read_seconds'])}, store "
+            f"{_fmt_s(floor['store_seconds'])}]"
+        )
+        print(
+            f"      {stored:,} rows into the real tables with their indexes, in one transaction: "
+            + ", ".join(f"{table} {count:,}" for table, count in floor["stored"].items())
+            + (f" ({floor['bytes'] / 1e6:,.0f} MB as COPY text)" if floor.get("bytes") else "")
+        )
     if iex is None:
         return 0
     total, total_cpu = _extrapolate(iex, gen, "seconds"), _extrapolate(iex, gen, "cpu")
@@ -1019,6 +1162,9 @@ def main(argv: list[str] | None = None) -> int:
         help="households django-import-export imports before extrapolating (default min(2000, max(200, N/10)))",
     )
     parser.add_argument("--skip-iex", action="store_true", help="do not measure django-import-export")
+    parser.add_argument(
+        "--skip-floor", action="store_true", help="do not measure (c), storing what ours stored with nothing computed"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (and PostgreSQL databases)")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of our import (slows it down)")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
@@ -1027,7 +1173,13 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.phase:  # a child: run one phase, leave its result beside the state file
         state = json.loads(Path(args.state).read_text())
-        phases = {"setup": phase_setup, "limit": phase_limit, "ours": phase_ours, "iex": phase_iex}
+        phases = {
+            "setup": phase_setup,
+            "limit": phase_limit,
+            "ours": phase_ours,
+            "floor": phase_floor,
+            "iex": phase_iex,
+        }
         result = phases[args.phase](state)
         (Path(state["tmp"]) / f"{args.phase}.json").write_text(json.dumps(result, ensure_ascii=False))
         return 0
@@ -1057,15 +1209,22 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         if not args.skip_iex:
-            databases.snapshot()
+            databases.snapshot(1)
+        if not args.skip_floor:
+            databases.snapshot(2)
 
         limit = run_phase("limit", state, databases.url())
         print(f"  (a) measured: {_fmt_s(limit['seconds'])}", flush=True)
         ours = run_phase("ours", state, databases.url())
         print(f"  jingzhun import measured: {_fmt_s(ours['seconds'])}", flush=True)
+        floor = None
+        if not args.skip_floor and ours["committed"]:
+            state["source_url"] = databases.url(0)
+            floor = run_phase("floor", state, databases.url(2))
+            print(f"  (c) measured: {_fmt_s(floor['seconds'])}", flush=True)
         iex = None if args.skip_iex else run_phase("iex", state, databases.url(1))
 
-        return print_report(gen, limit, ours, iex, databases.vendor)
+        return print_report(gen, limit, ours, iex, databases.vendor, floor)
     except RuntimeError as exc:  # a phase died: its traceback is above; still clean up
         print(f"import_bench: {exc}", file=sys.stderr)
         return 1
