@@ -191,6 +191,10 @@ CACHES = {
     },
 }
 
+# Imports of at least this many households run the data-quality rules in a helper process while they
+# write (registry.quality_pool); smaller ones check in-process, where starting a helper would cost more.
+IMPORT_QUALITY_HELPER_MIN_HOUSEHOLDS = int(os.environ.get("JINGZHUN_IMPORT_HELPER_MIN_HOUSEHOLDS", "5000"))
+
 # Background tasks: huey on SQLite needs no extra server; production may point it at Redis.
 HUEY = {
     "huey_class": "huey.SqliteHuey",

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 
@@ -51,10 +52,12 @@ from jingzhun.registry import quality
 from jingzhun.registry.idcard import IdNumberError, parse_id_number
 from jingzhun.registry.income import compute_income
 from jingzhun.registry.models import HEAD_RELATIONSHIP, Household, HouseholdYear, Member, MemberStatus
+from jingzhun.registry.quality_pool import HouseholdInput, QualityChecks
 from jingzhun.registry.services import NumberAllocator
 
 Progress = Callable[..., None]
 CHUNK = 2000
+QUALITY_BATCH = 1000  # households per batch sent to the data-quality rules
 
 HOUSEHOLD_FIELDS = [c.key for c in HOUSEHOLD_COLUMNS if c.target == "household" and c.key != "region_code"]
 YEAR_FIELDS = [c.key for c in HOUSEHOLD_COLUMNS if c.target == "year" and c.key != "year"]
@@ -174,6 +177,7 @@ class RowIn:
     values: RowValues | dict[str, Any]
     columns: dict[str, Column]
     member_pk: int | None = None  # set for member rows: the id of the Member it updates or created
+    wanted: dict[str, Any] | None = None  # the record's fields as made for the quality rules, for the plan
 
     def raw_text(self, key: str) -> str:
         column = self.columns.get(key)
@@ -695,8 +699,13 @@ def _household_values(h: HouseholdIn) -> dict[str, Any]:
 
 
 def make_plan(
-    households: list[HouseholdIn], orphan_members: dict[int, list[RowIn]], existing_members: dict[int, list[dict]]
+    households: list[HouseholdIn],
+    orphan_members: dict[int, list[RowIn]],
+    existing_members: dict[int, list[dict]],
+    each_batch: Callable[[list[HouseholdIn]], None] | None = None,
 ) -> tuple[Plan, ImportReport]:
+    """Plan every record; ``each_batch`` sees the households a batch at a time before they are planned
+    (the data-quality rules start on them, and the fields they make are planned without being made twice)."""
     plan = Plan()
     report = ImportReport()
     pairs = [(h.existing["id"], h.values["year"]) for h in households if h.existing and h.values.get("year")]
@@ -704,8 +713,9 @@ def make_plan(
     members_by_id = {row["id_number"]: row for rows in existing_members.values() for row in rows}
     next_numbers = NumberAllocator()
 
-    for h in households:
-        wanted = _household_values(h)
+    for h in (h for batch in chunked(households, QUALITY_BATCH) for h in _seen(batch, each_batch)):
+        wanted = h.wanted or _household_values(h)
+        h.wanted = None
         location = {"village_id": h.village_code, "group_id": h.group_code}
         if h.existing is None:
             h.number = h.number or next_numbers.household(h.village_code)
@@ -725,7 +735,6 @@ def make_plan(
         for m in h.members:
             if _plan_member(m, h, members_by_id, plan, report, next_numbers):
                 h.changed = True
-            m.values.clear()  # planned: the plan holds its own copy (peak memory at 200k rows)
         if h.values.get("year"):
             # Computed once, for the quality check; recomputed only for a household that check skipped.
             values = h.year_values or _year_values(h, h.values.get("household_size") or len(h.members))
@@ -742,12 +751,18 @@ def make_plan(
                     h.changed = True
                 else:
                     report.years.unchanged += 1
-        h.values.clear()
+        # The rows' values stay until the data-quality findings are placed (their cells show them).
     for pk, rows in orphan_members.items():
         for m in rows:
             _plan_member(m, None, members_by_id, plan, report, next_numbers, household_pk=pk)
-            m.values.clear()
+            m.values.clear()  # planned: the plan holds its own copy
     return plan, report
+
+
+def _seen(batch: list[HouseholdIn], each_batch: Callable[[list[HouseholdIn]], None] | None) -> list[HouseholdIn]:
+    if each_batch is not None:
+        each_batch(batch)
+    return batch
 
 
 def _plan_member(
@@ -760,7 +775,8 @@ def _plan_member(
     household_pk: int | None = None,
 ) -> bool:
     """Plan one member row; True when it creates or changes the member."""
-    values = _member_values(m)
+    values = m.wanted or _member_values(m)
+    m.wanted = None
     current = members_by_id.get(m.values.get("id_number") or "")
     if current is None:
         values.update(
@@ -1037,72 +1053,123 @@ def _run_import(
     check_member_only_updates(orphan_members, existing_members, issues)
     if progress:
         progress(total_rows // 2, total_rows, "数据质量检查")
-    quality_found = quality_issues(household_rows, issues)
-    plan, report = make_plan(household_rows, orphan_members, existing_members)
-    # A household the file leaves exactly as stored does not block the file over a problem it already
-    # has (it stays on the 数据质量 pages); one the import creates or changes must pass, as in the forms.
-    issues += [issue for h, issue in quality_found if h.changed]
-    del member_rows  # planned rows keep no values (make_plan clears them as it goes)
+    # Unless another issue already stops the file, the rules run in a helper process while the rows are
+    # written, and a blocking finding rolls the write back; otherwise (a dry run, a file with issues)
+    # the helper and this process share the households.
+    will_write = commit and not issues
+    helper = len(household_rows) >= settings.IMPORT_QUALITY_HELPER_MIN_HOUSEHOLDS
+    with QualityChecks(helper=helper) as checks:
+        send = quality_sender(checks, share=not will_write)
+        plan, report = make_plan(household_rows, orphan_members, existing_members, send)
+        report.rows = total_rows
+        findings = QualityFindings(household_rows, checks, issues)
+        if not will_write:
+            findings.collect(wait=True)
+            report.issues = sorted(issues + findings.blocking, key=lambda i: (i.sheet, i.row or 0))
+            return report
+        del member_rows
+
+        def write_progress(done: int, total: int, message: str = "") -> None:
+            findings.collect(wait=False)  # release the rows already checked as the write goes on
+            if progress:
+                progress(total_rows // 2 + done * (total_rows - total_rows // 2) // max(total, 1), total_rows, message)
+
+        try:
+            with transaction.atomic():
+                write_plan(plan, write_progress)
+                if progress:
+                    progress(total_rows, total_rows, "数据质量检查")
+                findings.collect(wait=True)
+                if findings.blocking:
+                    raise _Blocked
+                report.warnings = record_warnings(household_rows)
+        except _Blocked:
+            report.issues = sorted(findings.blocking, key=lambda i: (i.sheet, i.row or 0))
+            return report
     _return_freed_memory()
-    report.rows = total_rows
-    report.issues = sorted(issues, key=lambda i: (i.sheet, i.row or 0))
-    if not commit or report.issues:
-        return report
-    with transaction.atomic():
-        write_plan(
-            plan,
-            lambda done, total, message="": (
-                progress
-                and progress(
-                    total_rows // 2 + done * (total_rows - total_rows // 2) // max(total, 1), total_rows, message
-                )
-            ),
-        )
-        report.warnings = record_warnings(household_rows)
     report.committed = True
     if progress:
         progress(total_rows, total_rows, "完成")
     return report
 
 
-def quality_issues(households: list[HouseholdIn], issues: list[Issue]) -> list[tuple[HouseholdIn, Issue]]:
-    """The data-quality rules the forms apply, on each imported household as it will be after the import.
+class _Blocked(Exception):
+    """A data-quality finding blocks a file whose rows were already being written: roll them back."""
 
-    Error-level findings are returned with their household (placed at the member's or household's cell,
-    unless that cell already has an error), to block the import if that household changes; all findings
-    are kept on the household and recorded after the commit.
-    """
+
+def quality_input(h: HouseholdIn, numbers: quality.PolicyNumbers) -> HouseholdInput:
+    """What the data-quality rules read of one imported household, as it will be after the import."""
+    h.wanted = _household_values(h)
+    data = {**(h.existing or {}), **h.wanted, "village_id": h.village_code}
+    members = []
+    for m in h.members:
+        m.wanted = _member_values(m)
+        members.append({**m.wanted, "name": m.values.get("name", "")})
+    members += [{k: e[k] for k in e} for e in h.kept_members]  # stored members not in the file
+    year = None
+    if h.values.get("year"):
+        h.year_values = _year_values(h, h.values.get("household_size") or len(h.members))
+        year = numbers.year_facts({**h.year_values, "year": h.values["year"]}, h.village_code)
+    return data, members, year, quality.reference_date(h.values.get("year"))
+
+
+def quality_sender(checks: QualityChecks, *, share: bool) -> Callable[[list[HouseholdIn]], None]:
+    """make_plan's ``each_batch``: send a batch of households to the data-quality rules. With ``share``
+    every other batch is checked here at once, so this process and the helper work side by side."""
     numbers = quality.PolicyNumbers()
-    taken = {(i.sheet, i.row, i.column) for i in issues}
-    found: list[tuple[HouseholdIn, Issue]] = []
-    for h in households:
-        if not h.village_code:
-            continue
-        data = {**(h.existing or {}), **_household_values(h), "village_id": h.village_code}
-        file_members = [{**_member_values(m), "name": m.values.get("name", "")} for m in h.members]
-        year = None
-        if h.values.get("year"):
-            h.year_values = _year_values(h, h.values.get("household_size") or len(h.members))
-            record = {**h.year_values, "year": h.values["year"]}
-            year = numbers.year_facts(record, h.village_code)
-        facts = quality.HouseholdFacts.from_data(data, [*file_members, *h.kept_members], year)
-        h.violations = quality.validate_household(facts, quality.reference_date(h.values.get("year")))
-        for v in h.violations:
-            if not v.is_error:
-                continue
-            if v.member_index is not None and v.member_index < len(h.members):
-                row = h.members[v.member_index]
-                key = v.field if v.field in row.columns else "id_number"
-            else:
-                row, key = h, v.field if v.field in h.columns else "head_name"
-            column = row.columns.get(key)
-            header = column.header if column else key
-            if (row.sheet, row.row, header) in taken:
-                continue
-            taken.add((row.sheet, row.row, header))
+    sent = 0
+
+    def send(batch: list[HouseholdIn]) -> None:
+        nonlocal sent
+        inputs = [quality_input(h, numbers) for h in batch if h.village_code]
+        if inputs:
+            checks.add(inputs, here=share and sent % 2 == 1)
+            sent += 1
+
+    return send
+
+
+class QualityFindings:
+    """The data-quality rules' findings on the imported households, placed as their batches come back.
+
+    Error-level findings are placed at the member's or household's cell (unless that cell already has an
+    error) and block the file if their household is created or changed: a household the file leaves
+    exactly as stored does not block it over a problem it already has (it stays on the 数据质量 pages).
+    All findings stay on the household and are recorded after the commit. Once a household's findings
+    are placed its rows' values are released (they were kept to show the cells' values)."""
+
+    def __init__(self, households: list[HouseholdIn], checks: QualityChecks, issues: list[Issue]) -> None:
+        self._households = iter([h for h in households if h.village_code])
+        self._checks = checks
+        self._taken = {(i.sheet, i.row, i.column) for i in issues}
+        self.blocking: list[Issue] = []
+
+    def collect(self, *, wait: bool) -> None:
+        """Place the findings that are back (with ``wait``: all of them)."""
+        for violations in self._checks.results(wait=wait):
+            h = next(self._households)
+            h.violations = violations
+            for v in violations:
+                if v.is_error:
+                    self._place(h, v)
+            h.values.clear()
+            for m in h.members:
+                m.values.clear()
+
+    def _place(self, h: HouseholdIn, v: quality.Violation) -> None:
+        if v.member_index is not None and v.member_index < len(h.members):
+            row: RowIn = h.members[v.member_index]
+            key = v.field if v.field in row.columns else "id_number"
+        else:
+            row, key = h, v.field if v.field in h.columns else "head_name"
+        column = row.columns.get(key)
+        header = column.header if column else key
+        if (row.sheet, row.row, header) in self._taken:
+            return
+        self._taken.add((row.sheet, row.row, header))
+        if h.changed:
             message = f"{v.message}（规则 {v.rule_code}）"
-            found.append((h, Issue(row.sheet, row.row, header, row.raw_text(key), message)))
-    return found
+            self.blocking.append(Issue(row.sheet, row.row, header, row.raw_text(key), message))
 
 
 def record_warnings(households: list[HouseholdIn]) -> int:

@@ -466,3 +466,49 @@ def test_a_stored_sex_that_contradicts_the_id_does_not_block_an_unchanged_househ
     members[1][3] = "男"  # the export shows what is stored
     report = do_import(workbook([hh], members), commit=False)
     assert report.ok and report.changed == 0, [str(i) for i in report.issues]
+
+
+@pytest.fixture
+def quality_helper(settings, monkeypatch):
+    """Every import checks its households in the helper process, two households a batch."""
+    settings.IMPORT_QUALITY_HELPER_MIN_HOUSEHOLDS = 1
+    monkeypatch.setattr(importer, "QUALITY_BATCH", 2)
+
+
+def test_with_the_quality_helper_a_finding_rolls_the_write_back_and_is_placed_as_inline(tree, quality_helper):
+    rows = [family(seq=500 + 10 * i) for i in range(5)]
+    rows[3][1][2][9] = "普通劳动力"  # the fourth household's pupil as labour: rule 2_01_011, error level
+    data = workbook([h for h, _m in rows], [m for _h, ms in rows for m in ms])
+    before = counts()
+
+    dry = do_import(data, commit=False)
+    committed = do_import(data)
+    assert not committed.committed and counts() == before  # households 1–3 had been written: rolled back
+    assert [str(i) for i in committed.issues] == [str(i) for i in dry.issues]
+    (issue,) = committed.issues
+    assert (issue.sheet, issue.row, issue.column, issue.value) == ("导入.xlsx·成员信息", 13, "劳动技能", "普通劳动力")
+    assert "2_01_011" in issue.message and "王小虎" in issue.message
+
+
+def test_with_the_quality_helper_warnings_are_recorded_as_inline(tree, quality_helper, settings):
+    from jingzhun.registry.models import QualityIssue
+
+    def recorded() -> list[tuple[str, str, str]]:
+        return sorted(QualityIssue.objects.values_list("household__household_number", "rule_code", "message"))
+
+    rows = [family(seq=600 + 10 * i) for i in range(5)]
+    for _h, members in rows[1::2]:
+        members[0][11] = "是"  # both medical insurances: a warning
+    data = workbook([h for h, _m in rows], [m for _h, ms in rows for m in ms])
+
+    report = do_import(data)
+    assert report.committed and report.warnings >= 2, [str(i) for i in report.issues]
+    with_helper = recorded()
+
+    settings.IMPORT_QUALITY_HELPER_MIN_HOUSEHOLDS = 10**9  # the same file again, checked inline
+    Member.objects.all().delete()
+    HouseholdYear.objects.all().delete()
+    Household.objects.all().delete()
+    again = do_import(data)
+    assert again.committed and again.warnings == report.warnings
+    assert recorded() == with_helper

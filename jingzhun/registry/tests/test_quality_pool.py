@@ -1,0 +1,109 @@
+"""The data-quality rules in a helper process give what they give here, and survive the helper dying."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import signal
+
+import pytest
+
+from jingzhun.registry.idcard import make_id_number
+from jingzhun.registry.quality import YearFacts
+from jingzhun.registry.quality_pool import HouseholdInput, QualityChecks, check_batch
+
+AS_OF = dt.date(2025, 12, 31)
+
+
+def household(seq: int, *, pupil_labour: str = "4", both_insurances: bool = False) -> HouseholdInput:
+    """A household of three; ``pupil_labour`` "1" makes the 14-year-old pupil labour (an error, 2_01_011)
+    and ``both_insurances`` gives the head both medical insurances (a warning)."""
+
+    def member(name: str, birth: dt.date, sex: str, relationship: str, **kw: object) -> dict:
+        return {
+            "name": name,
+            "sex": sex,
+            "id_number": make_id_number("431102", birth, seq * 10 + len(name), sex),
+            "birth_date": birth,
+            "relationship": relationship,
+            "education": "3",
+            "labour": "1",
+            "health": "1",
+            "has_resident_medical_insurance": True,
+            "has_employee_medical_insurance": False,
+            **kw,
+        }
+
+    members = [
+        member("王建国", dt.date(1968, 6, 1), "1", "01", has_employee_medical_insurance=both_insurances),
+        member("刘桂兰", dt.date(1970, 6, 1), "2", "02"),
+        member("王小虎", dt.date(2011, 6, 1), "1", "03", education="", school_status="08", labour=pupil_labour),
+    ]
+    data = {"household_number": f"4311021002010{seq:02d}", "village_id": "431102100201", "phone": "13812345678"}
+    year = YearFacts.from_data({"year": 2025, "exit_status": "1", "attribute": "05", "member_count": 3})
+    return data, members, year, AS_OF
+
+
+def batches() -> list[list[HouseholdInput]]:
+    return [
+        [household(1), household(2, pupil_labour="1")],
+        [household(3, both_insurances=True)],
+        [household(4), household(5, pupil_labour="1", both_insurances=True)],
+    ]
+
+
+def codes(results: list[list]) -> list[list[tuple[str, str, int | None]]]:
+    return [sorted((v.rule_code, v.level, v.member_index) for v in found) for found in results]
+
+
+@pytest.fixture
+def inline() -> list[list]:
+    return [found for batch in batches() for found in check_batch(batch)]
+
+
+def test_the_sample_households_trip_the_rules_they_are_built_to(inline):
+    found = codes(inline)
+    assert ("2_01_011", "error", 2) in found[1] and ("2_01_011", "error", 2) in found[4]
+    assert not any(code == "2_01_011" for code, _level, _i in found[0])
+    assert any(level == "warning" and i == 0 for _c, level, i in found[2])
+
+
+def test_the_helper_process_returns_the_same_findings_in_the_same_order(inline):
+    with QualityChecks(helper=True) as checks:
+        assert checks.uses_helper
+        for batch in batches():
+            checks.add(batch)
+        from_helper = list(checks.results())
+    assert from_helper == inline  # the same Violation values, messages included
+
+
+def test_batches_checked_here_and_by_the_helper_keep_their_order(inline):
+    with QualityChecks(helper=True) as checks:
+        for i, batch in enumerate(batches()):
+            checks.add(batch, here=i == 1)
+        first = list(checks.results(wait=False))  # what is back so far: a prefix, never out of order
+        rest = list(checks.results())
+    assert first + rest == inline
+
+
+def test_without_a_helper_everything_is_checked_at_once(inline):
+    with QualityChecks(helper=False) as checks:
+        for batch in batches():
+            checks.add(batch)
+        assert list(checks.results(wait=False)) == inline  # nothing to wait for
+
+
+def test_if_the_helper_dies_its_batches_are_checked_here(inline, caplog):
+    with QualityChecks(helper=True) as checks:
+        checks.add(batches()[0])
+        assert len(list(checks.results())) == 2  # the helper is up and has answered
+        for pid in list(checks._executor._processes):  # killed, as the OOM killer would
+            os.kill(pid, signal.SIGKILL)
+        for batch in batches()[1:]:
+            checks.add(batch)
+        with caplog.at_level(logging.WARNING, logger="jingzhun.registry.quality_pool"):
+            rest = list(checks.results())
+        assert not checks.uses_helper
+    assert rest == inline[2:]
+    assert "辅助进程不可用" in caplog.text
