@@ -805,9 +805,9 @@ def _plan_member(
 _NAMES = {
     model: {f.attname: f.name for f in model._meta.concrete_fields} for model in (Household, Member, HouseholdYear)
 }
-HOUSEHOLD_AUDIT_FIELDS = ["household_number", "village_id", "group_id", *HOUSEHOLD_FIELDS]
-MEMBER_AUDIT_FIELDS = ["member_number", "household_id", *MEMBER_FIELDS, "birth_date"]
-YEAR_AUDIT_FIELDS = ["household_id", "year", *YEAR_FIELDS, *DERIVED_YEAR_FIELDS]
+HOUSEHOLD_AUDIT_FIELDS = ("household_number", "village_id", "group_id", *HOUSEHOLD_FIELDS)
+MEMBER_AUDIT_FIELDS = ("member_number", "household_id", *MEMBER_FIELDS, "birth_date")
+YEAR_AUDIT_FIELDS = ("household_id", "year", *YEAR_FIELDS, *DERIVED_YEAR_FIELDS)
 
 
 def _named(changes: dict[str, Any], model: type = Household) -> dict[str, Any]:
@@ -815,17 +815,27 @@ def _named(changes: dict[str, Any], model: type = Household) -> dict[str, Any]:
     return {names.get(k, k): v for k, v in changes.items()}
 
 
-def _created_state(row: dict[str, Any], fields: list[str], model: type, *, skip_false: bool = False) -> dict:
+def _created_state(row: dict[str, Any], fields: tuple[str, ...], model: type, *, skip_false: bool = False) -> dict:
     """The changes of a create entry, {name: [None, value]}, JSON-stable (append_entries(prepared=True));
     empty values (None, "", and with ``skip_false`` unset flags) are left out."""
-    names = _NAMES[model]
     changes = {}
-    for f in fields:
-        value = row.get(f)
+    for attname, name in _named_fields(model, fields):
+        value = row.get(attname)
         if value is None or value == "" or (skip_false and value is False):
             continue
-        changes[names[f]] = [None, to_audit_value(value)]
+        # str, int and bool are JSON-stable as they are: most values, converted without a call.
+        changes[name] = [None, value if value.__class__ in _AS_IS else to_audit_value(value)]
     return changes
+
+
+@functools.cache
+def _named_fields(model: type, fields: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(attname, the name audit entries use) of the fields: as audited saves name them."""
+    names = _NAMES[model]
+    return [(f, names[f]) for f in fields]
+
+
+_AS_IS = frozenset({str, int, bool})
 
 
 def _audit_row(action: str, object_type: str, pk: Any, repr_: str, region: str, changes: dict) -> dict[str, Any]:
