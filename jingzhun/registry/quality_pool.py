@@ -5,10 +5,14 @@ another large share writing rows the database must index. The rules are pure fun
 so a batch of households travels to a helper process as plain dicts and comes back as violations: on the
 project's two-CPU machines the import plans and writes while the helper checks.
 
-The helper is a spawned interpreter, never a fork: imports run in the job queue's worker threads and in
-the web server, where forking a multi-threaded process can deadlock, and a fork would copy the parent's
-hundreds of MB of parsed rows page by page as it read them. A batch is pickled once, when it is queued,
-and its bytes are dropped as soon as its result is back, so the parent holds only what is in flight.
+The helper is a new interpreter (``python -m jingzhun.registry.quality_pool``), never a fork: imports run
+in the job queue's worker threads and in the web server, where forking a multi-threaded process can
+deadlock, and a fork would copy the parent's hundreds of MB of parsed rows page by page as it read them.
+It is not started through multiprocessing either: its "spawn" re-runs the caller's main script in the
+child, and a script that imports without an ``if __name__ == "__main__"`` guard would import twice. The
+helper reads length-prefixed pickled batches on its stdin and answers each on its stdout; two threads
+here feed and read the pipes, so ``add`` never waits for the helper. A batch is pickled once, when it is
+queued, and its bytes are dropped as soon as its result is back.
 
 If the helper cannot start or dies (out of memory, killed), the batches it had not finished are checked
 here instead: the results are the same, only slower. An exception raised by a rule is not caught: it
@@ -29,13 +33,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import multiprocessing
+import os
 import pickle
+import queue
+import struct
+import subprocess
+import sys
+import threading
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from concurrent.futures import Future
+from pathlib import Path
+from typing import IO, Any
 
 from jingzhun.registry.quality import HouseholdFacts, Violation, YearFacts, validate_household
 
@@ -44,6 +53,8 @@ logger = logging.getLogger(__name__)
 # One household for the rules: its fields (HouseholdFacts.from_data), its members' fields (active and
 # removed, in the order findings refer to them), its yearly record and the reference date for ages.
 HouseholdInput = tuple[dict[str, Any], list[dict[str, Any]], YearFacts | None, dt.date]
+
+_FRAME = struct.Struct("<Q")  # the length of the pickle that follows
 
 
 def check_batch(batch: list[HouseholdInput]) -> list[list[Violation]]:
@@ -57,12 +68,97 @@ def _check_pickled(payload: bytes) -> list[list[Violation]]:
     return check_batch(pickle.loads(payload))
 
 
-def _setup_helper() -> None:
-    # The rule module imports Django (lazy translations, models for its Django part): set it up with the
-    # parent's settings module, which the spawned interpreter inherits through the environment.
-    import django
+class HelperGone(Exception):
+    """The helper process could not start, or stopped before answering."""
 
-    django.setup()
+
+def _write_frame(stream: IO[bytes], data: bytes) -> None:
+    stream.write(_FRAME.pack(len(data)))
+    stream.write(data)
+    stream.flush()
+
+
+def _read_frame(stream: IO[bytes]) -> bytes | None:
+    header = stream.read(_FRAME.size)
+    if len(header) < _FRAME.size:
+        return None  # end of stream
+    (size,) = _FRAME.unpack(header)
+    data = stream.read(size)
+    return data if len(data) == size else None
+
+
+class _Helper:
+    """The helper process and the two threads that talk to it; answers arrive in the order sent."""
+
+    def __init__(self) -> None:
+        root = str(Path(__file__).resolve().parents[2])  # the directory holding the jingzhun package
+        # Same interpreter, environment and working directory (settings may name relative paths).
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+        env.setdefault("DJANGO_SETTINGS_MODULE", "jingzhun.settings")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+        )
+        self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._waiting: deque[Future] = deque()
+        self._lock = threading.Lock()
+        self._gone: BaseException | None = None
+        threading.Thread(target=self._send, name="quality-helper-send", daemon=True).start()
+        threading.Thread(target=self._receive, name="quality-helper-receive", daemon=True).start()
+
+    def submit(self, payload: bytes) -> Future:
+        future: Future = Future()
+        with self._lock:
+            if self._gone is not None:
+                raise HelperGone(str(self._gone))
+            self._waiting.append(future)
+        self._outbox.put(payload)
+        return future
+
+    def _send(self) -> None:
+        stdin = self.process.stdin
+        assert stdin is not None
+        try:
+            while (payload := self._outbox.get()) is not None:
+                _write_frame(stdin, payload)
+            stdin.close()
+        except OSError:  # the helper is gone: _receive sees the end of its output and fails the rest
+            self.process.kill()
+
+    def _receive(self) -> None:
+        stdout = self.process.stdout
+        assert stdout is not None
+        while (frame := _read_frame(stdout)) is not None:
+            ok, value = pickle.loads(frame)
+            with self._lock:
+                if not self._waiting:
+                    break  # an answer nobody asked for: the protocol is broken, stop the helper
+                future = self._waiting.popleft()
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)  # a rule raised: as it would have here
+        self.process.kill()
+        self._fail(HelperGone(f"数据质量检查辅助进程已退出（返回码 {self.process.wait()}）"))
+
+    def _fail(self, exc: BaseException) -> None:
+        """The helper is gone: every batch still waiting fails (QualityChecks checks them here)."""
+        with self._lock:
+            self._gone = self._gone or exc
+            waiting, self._waiting = list(self._waiting), deque()
+        for future in waiting:
+            if not future.done():
+                future.set_exception(HelperGone(str(exc)))
+
+    def close(self, *, wait: bool) -> None:
+        """Stop the helper: after its queued batches (``wait``), or at once."""
+        self._outbox.put(None)
+        if not wait:
+            self.process.kill()
+        try:
+            self.process.wait(timeout=None if wait else 10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
 
 
 class _Queued:
@@ -76,7 +172,7 @@ class _Queued:
         future.add_done_callback(self._done)
 
     def _done(self, future: Future) -> None:
-        if not future.cancelled() and not isinstance(future.exception(), BrokenProcessPool):
+        if not isinstance(future.exception(), HelperGone):
             self.payload = None  # checked (or failed in a rule): the bytes are not needed any more
 
 
@@ -84,26 +180,27 @@ class QualityChecks:
     """Violations for batches of households, computed by a helper process when ``helper``, else here."""
 
     def __init__(self, *, helper: bool) -> None:
-        self._executor: ProcessPoolExecutor | None = None
+        self._helper: _Helper | None = None
         if helper:
-            self._executor = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_setup_helper
-            )
+            try:
+                self._helper = _Helper()
+            except OSError as exc:
+                self._give_up(exc)
         self._parts: deque[_Queued | list[list[Violation]]] = deque()
 
     @property
     def uses_helper(self) -> bool:
-        return self._executor is not None
+        return self._helper is not None
 
     def add(self, batch: list[HouseholdInput], *, here: bool = False) -> None:
         """Queue a batch for the helper (or, with ``here`` or no helper, check it at once)."""
-        if self._executor is None or here:
+        if self._helper is None or here:
             self._parts.append(check_batch(batch))
             return
         payload = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            self._parts.append(_Queued(self._executor.submit(_check_pickled, payload), payload))
-        except (BrokenProcessPool, OSError, RuntimeError) as exc:  # could not start or already dead
+            self._parts.append(_Queued(self._helper.submit(payload), payload))
+        except HelperGone as exc:
             self._give_up(exc)
             self._parts.append(check_batch(batch))
 
@@ -117,7 +214,7 @@ class QualityChecks:
                     return
                 try:
                     found = part.future.result()
-                except (BrokenProcessPool, CancelledError) as exc:  # the helper died; the rest was cancelled
+                except HelperGone as exc:
                     self._give_up(exc)
                     assert part.payload is not None
                     found = _check_pickled(part.payload)
@@ -128,15 +225,16 @@ class QualityChecks:
             yield from found
 
     def _give_up(self, exc: BaseException) -> None:
-        if self._executor is not None:
-            logger.warning("数据质量检查的辅助进程不可用（%s），改在本进程内检查", exc)
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        logger.warning("数据质量检查的辅助进程不可用（%s），改在本进程内检查", exc)
+        if self._helper is not None:
+            self._helper.close(wait=False)
+            self._helper = None
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        if self._helper is not None:
+            # Unfinished batches (an import that failed) are not waited for.
+            self._helper.close(wait=not any(isinstance(p, _Queued) for p in self._parts))
+            self._helper = None
         self._parts.clear()
 
     def __enter__(self) -> QualityChecks:
@@ -144,3 +242,24 @@ class QualityChecks:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def main() -> None:
+    """The helper: check each batch read on stdin, answer on stdout, until stdin ends."""
+    import django
+
+    # The rule module imports Django (lazy translations; models for its Django part).
+    django.setup()
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a stray print must not corrupt the answers
+    batches = sys.stdin.buffer
+    while (payload := _read_frame(batches)) is not None:
+        try:
+            answer: tuple[bool, Any] = (True, _check_pickled(payload))
+        except Exception as exc:  # sent back, raised where the batch came from
+            answer = (False, exc)
+        _write_frame(answers, pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+if __name__ == "__main__":
+    main()

@@ -6,6 +6,9 @@ import datetime as dt
 import logging
 import os
 import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -98,8 +101,7 @@ def test_if_the_helper_dies_its_batches_are_checked_here(inline, caplog):
     with QualityChecks(helper=True) as checks:
         checks.add(batches()[0])
         assert len(list(checks.results())) == 2  # the helper is up and has answered
-        for pid in list(checks._executor._processes):  # killed, as the OOM killer would
-            os.kill(pid, signal.SIGKILL)
+        os.kill(checks._helper.process.pid, signal.SIGKILL)  # as the OOM killer would
         for batch in batches()[1:]:
             checks.add(batch)
         with caplog.at_level(logging.WARNING, logger="jingzhun.registry.quality_pool"):
@@ -107,3 +109,41 @@ def test_if_the_helper_dies_its_batches_are_checked_here(inline, caplog):
         assert not checks.uses_helper
     assert rest == inline[2:]
     assert "辅助进程不可用" in caplog.text
+
+
+def test_a_rule_that_raises_in_the_helper_raises_here_as_inline():
+    data, members, year, _as_of = household(1)
+    broken = [(data, members, year, None)]  # no reference date: the age rules cannot compare
+    with pytest.raises(TypeError) as inline:
+        check_batch(broken)
+    with QualityChecks(helper=True) as checks:
+        checks.add(broken)
+        with pytest.raises(TypeError, match=str(inline.value)):
+            list(checks.results())
+        assert checks.uses_helper  # the helper answered with the error; it did not die
+
+
+def test_a_script_without_a_main_guard_runs_once(tmp_path):
+    """The helper is a fresh interpreter running this module, not multiprocessing's spawn, which would run
+    the caller's main script again inside the helper (an unguarded import script would import twice)."""
+    script = tmp_path / "check.py"
+    runs = tmp_path / "runs.txt"
+    script.write_text(
+        "import django, sys\n"
+        "django.setup()\n"
+        f"open({str(runs)!r}, 'a').write('ran\\n')\n"
+        "from jingzhun.registry.quality_pool import QualityChecks\n"
+        "from jingzhun.registry.tests.test_quality_pool import batches\n"
+        "with QualityChecks(helper=True) as checks:\n"
+        "    for batch in batches():\n"
+        "        checks.add(batch)\n"
+        "    found = list(checks.results())\n"
+        "print(len(found), sum(len(v) for v in found))\n"
+    )
+    root = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "PYTHONPATH": str(root), "DJANGO_SETTINGS_MODULE": "jingzhun.settings"}
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert runs.read_text() == "ran\n"
+    assert done.stdout.split()[0] == "5"
+    assert "辅助进程不可用" not in done.stderr
