@@ -195,6 +195,10 @@ CACHES = {
 # write (registry.quality_pool); smaller ones check in-process, where starting a helper would cost more.
 IMPORT_QUALITY_HELPER_MIN_HOUSEHOLDS = int(os.environ.get("JINGZHUN_IMPORT_HELPER_MIN_HOUSEHOLDS", "5000"))
 
+# Excel exports of at least this many households are made as a background job with progress (a CSV
+# always streams): a province's workbook takes minutes, longer than a proxy keeps a request open.
+EXPORT_BACKGROUND_MIN_HOUSEHOLDS = int(os.environ.get("JINGZHUN_EXPORT_BACKGROUND_MIN_HOUSEHOLDS", "5000"))
+
 # Background tasks: huey on SQLite needs no extra server; production may point it at Redis.
 HUEY = {
     "huey_class": "huey.SqliteHuey",

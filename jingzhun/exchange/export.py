@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 from django.db.models import QuerySet
@@ -26,6 +26,7 @@ from jingzhun.exchange.layout import (
     Column,
     export_value,
 )
+from jingzhun.registry.filters import HouseholdQuery
 from jingzhun.registry.models import Household, HouseholdYear, Member, MemberStatus
 
 CHUNK = 2000
@@ -87,19 +88,45 @@ def member_rows(members: QuerySet[Member]) -> Iterator[list[Any]]:
             yield row
 
 
+def filtered_households(user: Any, query: HouseholdQuery) -> QuerySet[Household]:
+    """What the household list shows ``user`` for ``query``: an export is exactly the list."""
+    return query.apply(Household.objects.visible_to(user), user.scope_prefix or "").distinct()
+
+
 def members_of(households: QuerySet[Household]) -> QuerySet[Member]:
     """The members of a filtered household list (the filter's own subquery, not a list of ids)."""
     return Member.objects.filter(household__in=households.values("pk"))
 
 
 def write_xlsx(
-    households: QuerySet[Household], year: int, out: IO[bytes], *, members: QuerySet[Member] | None = None
+    households: QuerySet[Household],
+    year: int,
+    out: IO[bytes],
+    *,
+    members: QuerySet[Member] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> None:
-    """Both sheets into ``out`` (write-only mode: rows are streamed, memory stays flat)."""
+    """Both sheets into ``out`` (write-only mode: rows are streamed, memory stays flat); ``progress`` is
+    told the rows written so far, every chunk."""
     wb = Workbook(write_only=True)
-    _sheet(wb, HOUSEHOLD_SHEET, HOUSEHOLD_COLUMNS, household_rows(households, year))
-    _sheet(wb, MEMBER_SHEET, MEMBER_COLUMNS, member_rows(members if members is not None else members_of(households)))
+    counter = _RowCounter(progress)
+    _sheet(wb, HOUSEHOLD_SHEET, HOUSEHOLD_COLUMNS, counter.count(household_rows(households, year)))
+    members = members if members is not None else members_of(households)
+    _sheet(wb, MEMBER_SHEET, MEMBER_COLUMNS, counter.count(member_rows(members)))
     wb.save(out)
+
+
+class _RowCounter:
+    def __init__(self, progress: Callable[[int], None] | None) -> None:
+        self.progress = progress
+        self.done = 0
+
+    def count(self, rows: Iterable[list[Any]]) -> Iterator[list[Any]]:
+        for row in rows:
+            yield row
+            self.done += 1
+            if self.progress and self.done % CHUNK == 0:
+                self.progress(self.done)
 
 
 def _sheet(wb: Workbook, title: str, columns: tuple[Column, ...], rows: Iterable[list[Any]]) -> None:

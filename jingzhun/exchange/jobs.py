@@ -1,16 +1,19 @@
-"""The household import as a background job: a dry run first, then (on confirmation) the commit."""
+"""Background jobs of the Excel door: the household import (a dry run first, then on confirmation the
+commit) and large workbook exports."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.urls import reverse
 
-from jingzhun.exchange import storage
+from jingzhun.exchange import export, storage
 from jingzhun.exchange.importer import ImportFailed, run_import
 from jingzhun.jobs.models import Job
 from jingzhun.jobs.progress import ProgressReporter
 from jingzhun.jobs.runner import job_kind
+from jingzhun.registry.filters import HouseholdQuery
 
 
 @job_kind("import_households")
@@ -25,3 +28,31 @@ def import_households_job(
         # Nothing was written; the job failed so the user sees why.
         raise ImportFailed(report)
     return result
+
+
+@job_kind("export_households")
+def export_households_job(job: Job, progress: ProgressReporter, *, query: dict[str, Any]) -> dict[str, Any]:
+    """The household list's workbook for the user who asked, filtered as the list was, within the scope
+    that user has now."""
+    user = job.created_by
+    if user is None or user.scope_prefix is None:
+        raise PermissionError("导出任务的发起人已无数据范围")
+    filters = HouseholdQuery(**query)
+    households = export.filtered_households(user, filters)
+    members = export.members_of(households)
+    counts = households.count(), members.count()
+    total = sum(counts)
+    progress(0, total, "写出 Excel")
+    storage.write_export(
+        job.pk,
+        lambda out: export.write_xlsx(
+            households, filters.year, out, members=members, progress=lambda done: progress(done, total)
+        ),
+    )
+    progress(total, total, "完成")
+    return {
+        "summary": f"已导出 {counts[0]} 户、{counts[1]} 名成员（{filters.year} 年度）",
+        "url": reverse("exchange:export_file", args=[job.pk]),
+        "link_label": "下载 Excel 文件",
+        "filename": f"建档立卡户_{filters.year}_{dt.date.today():%Y%m%d}.xlsx",
+    }

@@ -1,11 +1,16 @@
-"""Uploaded import files are kept under VAR_DIR/uploads/<token>/ between the dry run and the commit."""
+"""Uploaded import files are kept under VAR_DIR/uploads/<token>/ between the dry run and the commit;
+exports made in the background under VAR_DIR/exports/<job id>.xlsx until they are a week old."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 from django.conf import settings
 
@@ -44,3 +49,41 @@ def load(stored: list[dict[str, str]]) -> list[tuple[str, bytes]]:
             raise ValueError(f"文件 {item['name']} 在预检后被修改，请重新上传")
         files.append((item["name"], data))
     return files
+
+
+EXPORT_KEEP_SECONDS = 7 * 24 * 3600
+
+
+def export_dir() -> Path:
+    path = Path(settings.VAR_DIR) / "exports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def export_path(job_id: object) -> Path:
+    return export_dir() / f"{uuid.UUID(str(job_id)).hex}.xlsx"
+
+
+def prune_exports(now: float | None = None) -> int:
+    """Delete background exports older than a week (they hold personal data); returns how many."""
+    cutoff = (now or time.time()) - EXPORT_KEEP_SECONDS
+    removed = 0
+    for path in export_dir().glob("*.xlsx*"):
+        if path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def write_export(job_id: object, write: Callable[[IO[bytes]], None]) -> Path:
+    """Write an export beside its final name and move it there when complete: a download never sees a
+    half-written file."""
+    path = export_path(job_id)
+    partial = path.with_suffix(".xlsx.partial")
+    try:
+        with partial.open("wb") as out:
+            write(out)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path

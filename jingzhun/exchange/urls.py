@@ -12,5 +12,6 @@ urlpatterns = [
     path("imports/<uuid:job_id>/errors.xlsx", views.error_workbook, name="error_workbook"),
     path("export/households.xlsx", views.export_households, {"fmt": "xlsx"}, name="export_xlsx"),
     path("export/households.csv", views.export_households, {"fmt": "csv"}, name="export_csv"),
+    path("export/<uuid:job_id>.xlsx", views.export_file, name="export_file"),
     path("export/members.csv", views.export_members, name="export_members_csv"),
 ]

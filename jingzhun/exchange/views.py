@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header, urlencode
@@ -137,26 +139,61 @@ def error_workbook(request: HttpRequest, job_id: str) -> HttpResponse:
     return response
 
 
-def _filtered_households(request: HttpRequest) -> tuple[QuerySet[Household], int]:
+def _filtered_households(request: HttpRequest) -> tuple[QuerySet[Household], HouseholdQuery]:
     """The household list's own filter form, so an export is exactly what the list shows."""
     form = HouseholdFilterForm(request.GET or None, user=request.user)
     query = HouseholdQuery.from_form(form)
-    households = query.apply(Household.objects.visible_to(request.user), request.user.scope_prefix or "")
-    return households.distinct(), query.year
+    return export.filtered_households(request.user, query), query
 
 
 def export_households(request: HttpRequest, fmt: str) -> HttpResponse:
-    households, year = _filtered_households(request)
+    households, query = _filtered_households(request)
+    year = query.year
     stamp = dt.date.today().strftime("%Y%m%d")
     if fmt == "csv":
         response = StreamingHttpResponse(export.households_csv(households, year), content_type="text/csv")
         response["Content-Disposition"] = content_disposition_header(True, f"户信息_{year}_{stamp}.csv")
         return response
-    return xlsx_response(lambda out: export.write_xlsx(households, year, out), f"建档立卡户_{year}_{stamp}.xlsx")
+    # A CSV streams as it is made; a workbook is complete only at its end. A large one is made in the
+    # background with its progress shown, rather than in a request a proxy would cut off.
+    count = households.count()
+    if count < settings.EXPORT_BACKGROUND_MIN_HOUSEHOLDS:
+        return xlsx_response(lambda out: export.write_xlsx(households, year, out), f"建档立卡户_{year}_{stamp}.xlsx")
+    if request.method != "POST":
+        return render(
+            request,
+            "exchange/export_confirm.html",
+            {"count": count, "year": year, "query_string": request.GET.urlencode(), "active_nav": "exchange"},
+        )
+    storage.prune_exports()
+    job = enqueue(
+        "export_households",
+        f"导出 Excel：{count} 户（{year} 年度）",
+        user=request.user,
+        region_code=request.user.scope_region_id or "",
+        query=asdict(query),
+    )
+    return redirect("jobs:detail", job_id=job.pk)
+
+
+def export_file(request: HttpRequest, job_id: str) -> HttpResponse:
+    """A workbook made in the background, for the user who asked for it, while it is kept."""
+    try:
+        job = visible_jobs(request).get(
+            pk=job_id, kind="export_households", created_by=request.user, status=JobStatus.SUCCEEDED
+        )
+    except (Job.DoesNotExist, ValueError) as exc:
+        raise Http404 from exc
+    path = storage.export_path(job.pk)
+    if not path.exists():
+        raise Http404("导出文件已过保存期限，请重新导出")
+    return FileResponse(
+        path.open("rb"), as_attachment=True, filename=job.result.get("filename"), content_type=XLSX_CONTENT_TYPE
+    )
 
 
 def export_members(request: HttpRequest) -> HttpResponse:
-    households, _year = _filtered_households(request)
+    households, _query = _filtered_households(request)
     response = StreamingHttpResponse(export.members_csv(export.members_of(households)), content_type="text/csv")
     response["Content-Disposition"] = content_disposition_header(True, f"成员信息_{dt.date.today():%Y%m%d}.csv")
     return response

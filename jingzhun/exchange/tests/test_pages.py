@@ -111,6 +111,61 @@ def test_exports_follow_scope_and_filters(client, tree, make_user):
     assert wb[HOUSEHOLD_SHEET].max_row == 1  # filtered to 未脱贫: none
 
 
+def test_a_large_excel_export_is_made_in_the_background_for_its_owner_only(
+    client, tree, make_user, settings, django_capture_on_commit_callbacks
+):
+    from jingzhun.exchange import storage
+    from jingzhun.exchange.importer import run_import
+
+    settings.EXPORT_BACKGROUND_MIN_HOUSEHOLDS = 2
+    mine = [household_with_members(tree.village_a1, size=3) for _ in range(2)]
+    other = household_with_members(tree.village_b1, size=2)
+    for household in [*mine, other]:
+        HouseholdYearFactory(household=household, year=2025)
+    clerk = make_user(Role.VILLAGE, tree.village_a1)
+    client.force_login(clerk)
+    url = reverse("exchange:export_xlsx") + "?year=2025"
+
+    page = client.get(url).content.decode()  # a GET only asks: it starts nothing
+    assert "共 2 户（2025 年度）" in page and "在后台生成 Excel" in page and not Job.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url)
+    job = Job.objects.get()
+    assert response.url == reverse("jobs:detail", args=[job.pk])
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    detail = client.get(response.url).content.decode()
+    download = reverse("exchange:export_file", args=[job.pk])
+    assert "已导出 2 户、6 名成员（2025 年度）" in detail and f'href="{download}"' in detail
+
+    response = client.get(download)
+    assert response["Content-Type"] == XLSX and "2025" in response["Content-Disposition"]
+    data = b"".join(response.streaming_content)
+    rows = load_workbook(io.BytesIO(data))[HOUSEHOLD_SHEET].iter_rows(min_row=2, values_only=True)
+    assert {row[0] for row in rows} == {h.household_number for h in mine}  # the clerk's village only
+    report = run_import([("导出.xlsx", data)], scope_prefix=clerk.scope_prefix, commit=False)
+    assert report.ok and report.changed == 0 and report.households.unchanged == 2  # imports back as no change
+
+    client.force_login(make_user(Role.VILLAGE, tree.village_a1))  # a colleague in the same village
+    assert client.get(download).status_code == 404
+    client.force_login(clerk)
+    storage.export_path(job.pk).unlink()  # past its keeping time
+    assert client.get(download).status_code == 404
+
+
+def test_old_background_exports_are_deleted(settings, tmp_path):
+    import os
+    import time
+
+    from jingzhun.exchange import storage
+
+    old = storage.write_export("0" * 32, lambda out: out.write(b"old"))
+    new = storage.write_export("1" * 32, lambda out: out.write(b"new"))
+    week_ago = time.time() - storage.EXPORT_KEEP_SECONDS - 60
+    os.utime(old, (week_ago, week_ago))
+    assert storage.prune_exports() == 1
+    assert not old.exists() and new.read_bytes() == b"new"
+
+
 def test_template_download(client, tree, make_user):
     client.force_login(make_user(Role.VILLAGE, tree.village_a1))
     response = client.get(reverse("exchange:template") + "?year=2024")
