@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from jingzhun.regions.codes import prefix_upper_bound
 
@@ -72,6 +73,6 @@ def get_visible_or_404(queryset: models.QuerySet[M], user: Any, **lookup: Any) -
 def require_write(user: Any, code: str) -> None:
     """Refuse a write by a read-only role, or to a record outside the user's subtree."""
     if not getattr(user, "can_write", False):
-        raise PermissionDenied("当前角色为只读，不能修改数据")
+        raise PermissionDenied(_("当前角色为只读，不能修改数据"))
     if not can_see_code(user, code):
-        raise PermissionDenied("该记录不在您的管辖范围内")
+        raise PermissionDenied(_("该记录不在您的管辖范围内"))

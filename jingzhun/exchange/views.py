@@ -13,6 +13,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, Stream
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header, urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jingzhun.core.tabular import XLSX_CONTENT_TYPE, xlsx_response
@@ -30,7 +31,7 @@ from jingzhun.registry.models import Household
 
 def _require_writer(request: HttpRequest) -> None:
     if not request.user.can_write or request.user.scope_prefix is None:
-        raise PermissionDenied("当前角色不能导入数据")
+        raise PermissionDenied(_("当前角色不能导入数据"))
 
 
 def _import_job(request: HttpRequest, job_id: str) -> Job:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext as _
 
 from jingzhun.policy.models import CodeItem, IncomeFormula, PovertyLine
 from jingzhun.regions.codes import CodeError, normalize_code, prefix_of
@@ -26,7 +27,7 @@ class CodeItemForm(forms.ModelForm):
         cleaned = super().clean()
         vf, vt = cleaned.get("valid_from"), cleaned.get("valid_to")
         if vf and vt and vt < vf:
-            self.add_error("valid_to", "截止年度不能早于起始年度")
+            self.add_error("valid_to", _("截止年度不能早于起始年度"))
         return cleaned
 
 
@@ -41,7 +42,7 @@ class PovertyLineForm(forms.ModelForm):
     def clean_amount(self):
         amount = self.cleaned_data["amount"]
         if amount <= 0:
-            raise forms.ValidationError("标准必须大于 0")
+            raise forms.ValidationError(_("标准必须大于 0"))
         return amount
 
 

@@ -9,6 +9,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from jingzhun.policy.forms import CodeItemForm, IncomeFormulaForm, PovertyLineForm
 from jingzhun.policy.models import CodeItem, CodeTable, IncomeFormula, PovertyLine
@@ -16,7 +17,7 @@ from jingzhun.policy.models import CodeItem, CodeTable, IncomeFormula, PovertyLi
 
 def _require_admin(request: HttpRequest) -> None:
     if not request.user.can_manage_reference_data:
-        raise PermissionDenied("只有系统管理员可以修改政策参数")
+        raise PermissionDenied(_("只有系统管理员可以修改政策参数"))
 
 
 def overview(request: HttpRequest) -> HttpResponse:
@@ -41,7 +42,7 @@ def code_table(request: HttpRequest, key: str) -> HttpResponse:
         form = CodeItemForm(request.POST, instance=CodeItem(table=table))
         if form.is_valid():
             form.save()
-            messages.success(request, f"已新增代码项 {form.instance}")
+            messages.success(request, _("已新增代码项 %(item)s") % {"item": form.instance})
             return redirect("policy:code_table", key=key)
     return render(
         request,
@@ -62,7 +63,7 @@ def _edit(request: HttpRequest, form_class: type[ModelForm], instance, title: st
     form = form_class(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, f"已保存：{form.instance}")
+        messages.success(request, _("已保存：%(item)s") % {"item": form.instance})
         return redirect(back)
     return render(request, "policy/edit.html", {"form": form, "title": title, "back": back, "active_nav": "policy"})
 
@@ -70,14 +71,14 @@ def _edit(request: HttpRequest, form_class: type[ModelForm], instance, title: st
 def code_item_edit(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(CodeItem.objects.select_related("table"), pk=pk)
     back = reverse("policy:code_table", args=[item.table.key])
-    return _edit(request, CodeItemForm, item, f"修改代码项：{item.table.name}", back)
+    return _edit(request, CodeItemForm, item, _("修改代码项：%(table)s") % {"table": item.table.name}, back)
 
 
 def line_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     line = get_object_or_404(PovertyLine, pk=pk) if pk else None
-    return _edit(request, PovertyLineForm, line, "收入标准", "policy:overview")
+    return _edit(request, PovertyLineForm, line, _("收入标准"), "policy:overview")
 
 
 def formula_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     formula = get_object_or_404(IncomeFormula, pk=pk) if pk else None
-    return _edit(request, IncomeFormulaForm, formula, "收入计算口径", "policy:overview")
+    return _edit(request, IncomeFormulaForm, formula, _("收入计算口径"), "policy:overview")
