@@ -6,9 +6,12 @@ Steps (each a function, so the dry run and the commit share every check):
 2. parse     — headers matched tolerantly, each cell converted; bad cells become issues at sheet/row/column
 3. link      — member rows joined to their household rows (by 户编号, else 户主证件号码), existing records
                looked up set-wise (households by 户编号 or head ID, members by 证件号码)
-4. validate  — IDs, one 户主, 家庭人口数 = members, one active household per person, scope, data-quality rules
-5. plan      — per record: create / update (with the changed fields) / unchanged
-6. write     — one transaction: bulk writes and one audit entry per created or changed record
+4. validate  — IDs, one 户主, 家庭人口数 = members, one active household per person, scope
+5. plan      — per record: create / update (with the changed fields) / unchanged; each batch of households
+               goes to the data-quality rules as it is planned (registry.quality_pool: a helper process
+               for large files, which checks while this process writes)
+6. write     — one transaction: bulk writes and one audit entry per created or changed record; then the
+               rules' findings: a blocking one rolls the write back
 
 Nothing is written when any issue is found; a failure during the write rolls everything back.
 """
