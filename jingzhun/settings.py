@@ -199,6 +199,12 @@ IMPORT_QUALITY_HELPER_MIN_HOUSEHOLDS = int(os.environ.get("JINGZHUN_IMPORT_HELPE
 # always streams): a province's workbook takes minutes, longer than a proxy keeps a request open.
 EXPORT_BACKGROUND_MIN_HOUSEHOLDS = int(os.environ.get("JINGZHUN_EXPORT_BACKGROUND_MIN_HOUSEHOLDS", "5000"))
 
+# Housekeeping (manage.py housekeeping, and daily by the task queue): login attempts are a security log,
+# kept 180 days by default (network logs: at least six months); uploaded import files, which hold
+# personal data, 30 days after upload.
+LOGIN_ATTEMPT_KEEP_DAYS = int(os.environ.get("LOGIN_ATTEMPT_KEEP_DAYS", "180"))
+UPLOAD_KEEP_DAYS = int(os.environ.get("JINGZHUN_UPLOAD_KEEP_DAYS", "30"))
+
 # Background tasks: huey on SQLite needs no extra server; production may point it at Redis.
 HUEY = {
     "huey_class": "huey.SqliteHuey",

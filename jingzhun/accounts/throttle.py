@@ -100,3 +100,11 @@ def failures_since(username: str, since: dt.datetime | None) -> int:
     if since is not None:
         attempts = attempts.filter(timestamp__gt=since)
     return attempts.count()
+
+
+def prune_attempts(now: dt.datetime | None = None) -> int:
+    """Delete login attempts older than LOGIN_ATTEMPT_KEEP_DAYS (never inside the throttling window);
+    returns how many."""
+    keep = max(dt.timedelta(days=settings.LOGIN_ATTEMPT_KEEP_DAYS), window())
+    deleted, _per_model = LoginAttempt.objects.filter(timestamp__lt=(now or timezone.now()) - keep).delete()
+    return deleted

@@ -1,11 +1,13 @@
-"""Uploaded import files are kept under VAR_DIR/uploads/<token>/ between the dry run and the commit;
-exports made in the background under VAR_DIR/exports/<job id>.xlsx until they are a week old."""
+"""Uploaded import files are kept under VAR_DIR/uploads/<token>/ between the dry run and the commit (and
+for the marked error workbook) until UPLOAD_KEEP_DAYS old; exports made in the background under
+VAR_DIR/exports/<job id>.xlsx until they are a week old. Both hold personal data: housekeeping deletes them."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import re
+import shutil
 import time
 import uuid
 from collections.abc import Callable
@@ -36,6 +38,12 @@ def store(files: list[tuple[str, bytes]]) -> list[dict[str, str]]:
     return stored
 
 
+class UploadGone(ValueError):
+    """An uploaded file was deleted by housekeeping (or by hand)."""
+
+    user_message = True
+
+
 def load(stored: list[dict[str, str]]) -> list[tuple[str, bytes]]:
     """Read the files back, refusing any that changed since the dry run."""
     files = []
@@ -44,7 +52,10 @@ def load(stored: list[dict[str, str]]) -> list[tuple[str, bytes]]:
         path = Path(item["path"]).resolve()
         if root not in path.parents:
             raise ValueError("导入文件路径无效")
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError as exc:
+            raise UploadGone(f"文件 {item['name']} 已超过保存期限被删除，请重新上传") from exc
         if hashlib.sha256(data).hexdigest() != item["sha256"]:
             raise ValueError(f"文件 {item['name']} 在预检后被修改，请重新上传")
         files.append((item["name"], data))
@@ -71,6 +82,17 @@ def prune_exports(now: float | None = None) -> int:
     for path in export_dir().glob("*.xlsx*"):
         if path.stat().st_mtime < cutoff:
             path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def prune_uploads(now: float | None = None) -> int:
+    """Delete uploads older than UPLOAD_KEEP_DAYS, a whole upload (folder) at a time; returns how many."""
+    cutoff = (now or time.time()) - settings.UPLOAD_KEEP_DAYS * 24 * 3600
+    removed = 0
+    for folder in upload_dir().iterdir():
+        if folder.is_dir() and folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
             removed += 1
     return removed
 

@@ -134,7 +134,12 @@ def commit(request: HttpRequest, job_id: str) -> HttpResponse:
 def error_workbook(request: HttpRequest, job_id: str) -> HttpResponse:
     job = _import_job(request, job_id)
     issues = (job.result or {}).get("issues", [])
-    data = marked_workbook(storage.load(job.params["files"]), issues)
+    try:
+        files = storage.load(job.params["files"])
+    except storage.UploadGone as exc:
+        messages.error(request, str(exc))
+        return redirect("exchange:import_detail", job_id=job.pk)
+    data = marked_workbook(files, issues)
     response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(True, "导入错误标注.xlsx")
     return response
