@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,39 @@ def test_a_script_without_a_main_guard_runs_once(tmp_path):
     assert runs.read_text() == "ran\n"
     assert done.stdout.split()[0] == "5"
     assert "辅助进程不可用" not in done.stderr
+
+
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="reads process states from /proc")
+def test_the_helper_exits_when_the_importing_process_dies(tmp_path):
+    """An import killed half-way (the worker restarted, the machine short of memory) leaves no helper
+    behind: the helper ends when its input pipe closes."""
+    script = tmp_path / "die.py"
+    script.write_text(
+        "import os, django\n"
+        "django.setup()\n"
+        "from jingzhun.registry.quality_pool import QualityChecks\n"
+        "from jingzhun.registry.tests.test_quality_pool import batches\n"
+        "checks = QualityChecks(helper=True)\n"
+        "checks.add(batches()[0])\n"
+        "print(checks._helper.process.pid, flush=True)\n"
+        "os._exit(9)  # no close(), no cleanup: as if killed\n"
+    )
+    root = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "PYTHONPATH": str(root), "DJANGO_SETTINGS_MODULE": "jingzhun.settings"}
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 9, done.stderr
+    helper = int(done.stdout.split()[0])
+    for _ in range(100):
+        if not Path(f"/proc/{helper}").exists() or "Z" in _state(helper):
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(helper, signal.SIGKILL)
+        pytest.fail("the helper outlived the importing process")
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].split()[0]
+    except (OSError, IndexError):
+        return "Z"
