@@ -246,19 +246,23 @@ class QualityChecks:
 
 def main() -> None:
     """The helper: check each batch read on stdin, answer on stdout, until stdin ends."""
+    # Answers go to a copy of stdout; stdout itself now writes to stderr, so nothing printed (by Django's
+    # setup, a warning, a stray print) can corrupt them.
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     import django
 
-    # The rule module imports Django (lazy translations; models for its Django part).
-    django.setup()
-    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a stray print must not corrupt the answers
+    django.setup()  # the rule module imports Django (lazy translations; models for its Django part)
     batches = sys.stdin.buffer
     while (payload := _read_frame(batches)) is not None:
         try:
-            answer: tuple[bool, Any] = (True, _check_pickled(payload))
+            answer = pickle.dumps((True, _check_pickled(payload)), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # sent back, raised where the batch came from
-            answer = (False, exc)
-        _write_frame(answers, pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
+            try:
+                answer = pickle.dumps((False, exc), protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:  # an exception that cannot travel: its text does
+                answer = pickle.dumps((False, RuntimeError(repr(exc))), protocol=pickle.HIGHEST_PROTOCOL)
+        _write_frame(answers, answer)
 
 
 if __name__ == "__main__":
