@@ -124,26 +124,34 @@ def test_a_rule_that_raises_in_the_helper_raises_here_as_inline():
         assert checks.uses_helper  # the helper answered with the error; it did not die
 
 
+def run_script(tmp_path: Path, body: str) -> subprocess.CompletedProcess:
+    """Run ``body`` as a main script with no ``__name__`` guard, Django set up and QualityChecks and this
+    module's ``batches`` imported, as a user's own import script would be."""
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import os, django\n"
+        "django.setup()\n"
+        "from jingzhun.registry.quality_pool import QualityChecks\n"
+        "from jingzhun.registry.tests.test_quality_pool import batches\n" + body
+    )
+    root = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "PYTHONPATH": str(root), "DJANGO_SETTINGS_MODULE": "jingzhun.settings"}
+    return subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120)
+
+
 def test_a_script_without_a_main_guard_runs_once(tmp_path):
     """The helper is a fresh interpreter running this module, not multiprocessing's spawn, which would run
     the caller's main script again inside the helper (an unguarded import script would import twice)."""
-    script = tmp_path / "check.py"
     runs = tmp_path / "runs.txt"
-    script.write_text(
-        "import django, sys\n"
-        "django.setup()\n"
+    done = run_script(
+        tmp_path,
         f"open({str(runs)!r}, 'a').write('ran\\n')\n"
-        "from jingzhun.registry.quality_pool import QualityChecks\n"
-        "from jingzhun.registry.tests.test_quality_pool import batches\n"
         "with QualityChecks(helper=True) as checks:\n"
         "    for batch in batches():\n"
         "        checks.add(batch)\n"
         "    found = list(checks.results())\n"
-        "print(len(found), sum(len(v) for v in found))\n"
+        "print(len(found), sum(len(v) for v in found))\n",
     )
-    root = Path(__file__).resolve().parents[3]
-    env = {**os.environ, "PYTHONPATH": str(root), "DJANGO_SETTINGS_MODULE": "jingzhun.settings"}
-    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert runs.read_text() == "ran\n"
     assert done.stdout.split()[0] == "5"
@@ -154,20 +162,13 @@ def test_a_script_without_a_main_guard_runs_once(tmp_path):
 def test_the_helper_exits_when_the_importing_process_dies(tmp_path):
     """An import killed half-way (the worker restarted, the machine short of memory) leaves no helper
     behind: the helper ends when its input pipe closes."""
-    script = tmp_path / "die.py"
-    script.write_text(
-        "import os, django\n"
-        "django.setup()\n"
-        "from jingzhun.registry.quality_pool import QualityChecks\n"
-        "from jingzhun.registry.tests.test_quality_pool import batches\n"
+    done = run_script(
+        tmp_path,
         "checks = QualityChecks(helper=True)\n"
         "checks.add(batches()[0])\n"
         "print(checks._helper.process.pid, flush=True)\n"
-        "os._exit(9)  # no close(), no cleanup: as if killed\n"
+        "os._exit(9)  # no close(), no cleanup: as if killed\n",
     )
-    root = Path(__file__).resolve().parents[3]
-    env = {**os.environ, "PYTHONPATH": str(root), "DJANGO_SETTINGS_MODULE": "jingzhun.settings"}
-    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 9, done.stderr
     helper = int(done.stdout.split()[0])
     for _ in range(100):
