@@ -716,44 +716,11 @@ def make_plan(
     members_by_id = {row["id_number"]: row for rows in existing_members.values() for row in rows}
     next_numbers = NumberAllocator()
 
-    for h in (h for batch in chunked(households, QUALITY_BATCH) for h in _seen(batch, each_batch)):
-        wanted = h.wanted or _household_values(h)
-        h.wanted = None
-        location = {"village_id": h.village_code, "group_id": h.group_code}
-        if h.existing is None:
-            h.number = h.number or next_numbers.household(h.village_code)
-            plan.create_households.append(({**wanted, **location, "household_number": h.number}, h))
-            report.households.created += 1
-            h.changed = True
-        else:
-            h.pk = h.existing["id"]
-            changes = _changes(h.existing, {**wanted, **location}, [*wanted, "village_id", "group_id"])
-            if changes:
-                # Start from the stored row so fields absent from the sheet keep their values.
-                plan.update_households.append(({**h.existing, **wanted, **location}, _named(changes)))
-                report.households.updated += 1
-                h.changed = True
-            else:
-                report.households.unchanged += 1
-        for m in h.members:
-            if _plan_member(m, h, members_by_id, plan, report, next_numbers):
-                h.changed = True
-        if h.values.get("year"):
-            # Computed once, for the quality check; recomputed only for a household that check skipped.
-            values = h.year_values or _year_values(h, h.values.get("household_size") or len(h.members))
-            current = existing_years.get((h.existing["id"], h.values["year"])) if h.existing else None
-            if current is None:
-                plan.create_years.append(({**values, "year": h.values["year"], "village_code": h.village_code}, h))
-                report.years.created += 1
-                h.changed = True
-            else:
-                changes = _changes(current, values, [*values])
-                if changes:
-                    plan.update_years.append(({**current, **values, "village_code": h.village_code}, changes, h))
-                    report.years.updated += 1
-                    h.changed = True
-                else:
-                    report.years.unchanged += 1
+    for batch in chunked(households, QUALITY_BATCH):
+        if each_batch is not None:
+            each_batch(batch)
+        for h in batch:
+            _plan_household(h, plan, report, existing_years, members_by_id, next_numbers)
         # The rows' values stay until the data-quality findings are placed (their cells show them).
     for pk, rows in orphan_members.items():
         for m in rows:
@@ -762,10 +729,52 @@ def make_plan(
     return plan, report
 
 
-def _seen(batch: list[HouseholdIn], each_batch: Callable[[list[HouseholdIn]], None] | None) -> list[HouseholdIn]:
-    if each_batch is not None:
-        each_batch(batch)
-    return batch
+def _plan_household(
+    h: HouseholdIn,
+    plan: Plan,
+    report: ImportReport,
+    existing_years: dict[tuple[int, int], dict],
+    members_by_id: dict[str, dict],
+    next_numbers: NumberAllocator,
+) -> None:
+    """Plan one household, its members and its yearly record; ``h.changed`` says whether any changes."""
+    wanted = h.wanted or _household_values(h)
+    h.wanted = None
+    location = {"village_id": h.village_code, "group_id": h.group_code}
+    if h.existing is None:
+        h.number = h.number or next_numbers.household(h.village_code)
+        plan.create_households.append(({**wanted, **location, "household_number": h.number}, h))
+        report.households.created += 1
+        h.changed = True
+    else:
+        h.pk = h.existing["id"]
+        changes = _changes(h.existing, {**wanted, **location}, [*wanted, "village_id", "group_id"])
+        if changes:
+            # Start from the stored row so fields absent from the sheet keep their values.
+            plan.update_households.append(({**h.existing, **wanted, **location}, _named(changes)))
+            report.households.updated += 1
+            h.changed = True
+        else:
+            report.households.unchanged += 1
+    for m in h.members:
+        if _plan_member(m, h, members_by_id, plan, report, next_numbers):
+            h.changed = True
+    if h.values.get("year"):
+        # Computed once, for the quality check; recomputed only for a household that check skipped.
+        values = h.year_values or _year_values(h, h.values.get("household_size") or len(h.members))
+        current = existing_years.get((h.existing["id"], h.values["year"])) if h.existing else None
+        if current is None:
+            plan.create_years.append(({**values, "year": h.values["year"], "village_code": h.village_code}, h))
+            report.years.created += 1
+            h.changed = True
+        else:
+            changes = _changes(current, values, [*values])
+            if changes:
+                plan.update_years.append(({**current, **values, "village_code": h.village_code}, changes, h))
+                report.years.updated += 1
+                h.changed = True
+            else:
+                report.years.unchanged += 1
 
 
 def _plan_member(
