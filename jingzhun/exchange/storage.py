@@ -10,7 +10,7 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
 
@@ -77,22 +77,23 @@ def export_path(job_id: object) -> Path:
 
 def prune_exports(now: float | None = None) -> int:
     """Delete background exports older than a week (they hold personal data); returns how many."""
-    cutoff = (now or time.time()) - EXPORT_KEEP_SECONDS
-    removed = 0
-    for path in export_dir().glob("*.xlsx*"):
-        if path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
+    return _prune(export_dir().glob("*.xlsx*"), EXPORT_KEEP_SECONDS, now)
 
 
 def prune_uploads(now: float | None = None) -> int:
     """Delete uploads older than UPLOAD_KEEP_DAYS, a whole upload (folder) at a time; returns how many."""
-    cutoff = (now or time.time()) - settings.UPLOAD_KEEP_DAYS * 24 * 3600
+    return _prune(upload_dir().iterdir(), settings.UPLOAD_KEEP_DAYS * 24 * 3600, now)
+
+
+def _prune(paths: Iterable[Path], keep_seconds: float, now: float | None) -> int:
+    cutoff = (now or time.time()) - keep_seconds
     removed = 0
-    for folder in upload_dir().iterdir():
-        if folder.is_dir() and folder.stat().st_mtime < cutoff:
-            shutil.rmtree(folder, ignore_errors=True)
+    for path in paths:
+        if path.stat().st_mtime < cutoff:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
             removed += 1
     return removed
 

@@ -171,7 +171,6 @@ def export_households(request: HttpRequest, fmt: str) -> HttpResponse:
             "exchange/export_confirm.html",
             {"count": count, "year": year, "query_string": request.GET.urlencode(), "active_nav": "exchange"},
         )
-    storage.prune_exports()
     job = enqueue(
         "export_households",
         f"导出 Excel：{count} 户（{year} 年度）",
