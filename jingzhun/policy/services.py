@@ -116,19 +116,27 @@ def code_for_label(table: str, text: str) -> str | None:
 def formula_for(year: int, region_code: str = "") -> IncomeFormulaSpec:
     """The income formula in force: the most specific region prefix, then the latest year_from ≤ year."""
     _all_items()
-    return _formula_for(year, region_code)
+    return best_formula(_formulas(), year, region_code)
 
 
-@lru_cache(maxsize=1)
-def _formulas() -> list[tuple[str, int, IncomeFormulaSpec]]:
-    """Every configured formula, loaded once per cache period (a county has a handful)."""
+def load_formulas() -> list[tuple[str, int, IncomeFormulaSpec]]:
+    """Every configured formula as (region prefix, year_from, spec): a county has a handful."""
     return [(f.region_prefix, f.year_from, f.spec()) for f in IncomeFormula.objects.all()]
 
 
-def _formula_for(year: int, region_code: str) -> IncomeFormulaSpec:
+def load_lines() -> dict[tuple[str, int], list[tuple[str, Decimal]]]:
+    """(kind, year) → [(region prefix, amount)]: a few dozen rows."""
+    lines: dict[tuple[str, int], list[tuple[str, Decimal]]] = {}
+    for kind, year, prefix, amount in PovertyLine.objects.values_list("kind", "year", "region_prefix", "amount"):
+        lines.setdefault((kind, year), []).append((prefix, amount))
+    return lines
+
+
+def best_formula(formulas: list[tuple[str, int, IncomeFormulaSpec]], year: int, region_code: str) -> IncomeFormulaSpec:
+    """Of ``load_formulas()``: the most specific region prefix, then the latest year_from ≤ year."""
     candidates = [
         (len(prefix), year_from, spec)
-        for prefix, year_from, spec in _formulas()
+        for prefix, year_from, spec in formulas
         if year_from <= year and region_code.startswith(prefix)
     ]
     if not candidates:
@@ -136,19 +144,23 @@ def _formula_for(year: int, region_code: str) -> IncomeFormulaSpec:
     return max(candidates, key=lambda c: (c[0], c[1]))[2]
 
 
-@lru_cache(maxsize=1)
-def _lines() -> dict[tuple[str, int], list[tuple[str, Decimal]]]:
-    """(kind, year) → [(region prefix, amount)], loaded once per cache period (a few dozen rows)."""
-    lines: dict[tuple[str, int], list[tuple[str, Decimal]]] = {}
-    for kind, year, prefix, amount in PovertyLine.objects.values_list("kind", "year", "region_prefix", "amount"):
-        lines.setdefault((kind, year), []).append((prefix, amount))
-    return lines
+Lines = dict[tuple[str, int], list[tuple[str, Decimal]]]
+
+
+def best_line(lines: Lines, kind: str, year: int, region_code: str) -> Decimal | None:
+    """Of ``load_lines()``: the line of ``kind`` for ``year`` with the most specific region prefix."""
+    matches = [(prefix, amount) for prefix, amount in lines.get((kind, year), []) if region_code.startswith(prefix)]
+    if not matches:
+        return None
+    return max(matches, key=lambda pa: len(pa[0]))[1]
+
+
+# Loaded once per cache period (see _all_items).
+_formulas = lru_cache(maxsize=1)(load_formulas)
+_lines = lru_cache(maxsize=1)(load_lines)
 
 
 def poverty_line(kind: str, year: int, region_code: str = "") -> Decimal | None:
     """The line of ``kind`` in force in ``year`` for a region: the most specific region prefix wins."""
     _all_items()
-    matches = [(prefix, amount) for prefix, amount in _lines().get((kind, year), []) if region_code.startswith(prefix)]
-    if not matches:
-        return None
-    return max(matches, key=lambda pa: len(pa[0]))[1]
+    return best_line(_lines(), kind, year, region_code)

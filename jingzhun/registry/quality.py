@@ -1471,38 +1471,35 @@ def reference_date(year: int | None = None, today: dt.date | None = None) -> dt.
 
 
 class PolicyNumbers:
-    """Poverty lines and income formulas for many villages and years, each table read once (a batch
-    touches hundreds of villages: per-call lookups would cost a query each)."""
+    """Poverty lines and income formulas for many villages and years, each table read once and chosen
+    as policy.services chooses them (a batch touches hundreds of villages: per-call lookups would cost a
+    query each, and this snapshot stays the same for the whole batch)."""
 
     def __init__(self) -> None:
-        self._lines: dict[tuple[str, int], list[tuple[str, Decimal]]] = {}
-        self._formulas: list[Any] | None = None
+        self._lines: dict[tuple[str, int], list[tuple[str, Decimal]]] | None = None
+        self._formulas: list[tuple[str, int, IncomeFormulaSpec]] | None = None
         self._cache: dict[tuple[Any, ...], Any] = {}
 
     def line(self, kind: str, year: int, region_code: str) -> Decimal | None:
-        """The most specific line of ``kind`` for ``year`` (as policy.services.poverty_line)."""
-        from jingzhun.policy.models import PovertyLine
+        """The most specific line of ``kind`` for ``year``."""
+        from jingzhun.policy import services as policy
 
         key = (kind, year, region_code)
         if key not in self._cache:
-            if (kind, year) not in self._lines:
-                rows = PovertyLine.objects.filter(kind=kind, year=year).values_list("region_prefix", "amount")
-                self._lines[kind, year] = list(rows)
-            matches = [(p, a) for p, a in self._lines[kind, year] if region_code.startswith(p)]
-            self._cache[key] = max(matches, key=lambda pa: len(pa[0]))[1] if matches else None
+            if self._lines is None:
+                self._lines = policy.load_lines()
+            self._cache[key] = policy.best_line(self._lines, kind, year, region_code)
         return self._cache[key]
 
     def formula(self, year: int, region_code: str) -> IncomeFormulaSpec:
-        """The formula in force (as policy.services.formula_for): most specific prefix, latest year_from."""
-        from jingzhun.policy.models import IncomeFormula
+        """The formula in force: most specific prefix, latest year_from."""
+        from jingzhun.policy import services as policy
 
         key = ("formula", year, region_code)
         if key not in self._cache:
             if self._formulas is None:
-                self._formulas = list(IncomeFormula.objects.all())
-            candidates = [f for f in self._formulas if f.year_from <= year and region_code.startswith(f.region_prefix)]
-            best = max(candidates, key=lambda f: (len(f.region_prefix), f.year_from)) if candidates else None
-            self._cache[key] = best.spec() if best is not None else IncomeFormulaSpec()
+                self._formulas = policy.load_formulas()
+            self._cache[key] = policy.best_formula(self._formulas, year, region_code)
         return self._cache[key]
 
     def year_facts(self, record: Any, region_code: str) -> YearFacts:
