@@ -5,7 +5,7 @@ another large share writing rows the database must index. The rules are pure fun
 so a batch of households travels to a helper process as plain dicts and comes back as violations: on the
 project's two-CPU machines the import plans and writes while the helper checks.
 
-The helper is a new interpreter (``python -m jingzhun.registry.quality_pool``), never a fork: imports run
+The helper is a new interpreter running ``serve`` from this module, never a fork: imports run
 in the job queue's worker threads and in the web server, where forking a multi-threaded process can
 deadlock, and a fork would copy the parent's hundreds of MB of parsed rows page by page as it read them.
 It is not started through multiprocessing either: its "spawn" re-runs the caller's main script in the
@@ -40,6 +40,7 @@ import struct
 import subprocess
 import sys
 import threading
+import traceback
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future
@@ -72,6 +73,13 @@ class HelperGone(Exception):
     """The helper process could not start, or stopped before answering."""
 
 
+class HelperTraceback(Exception):
+    """The helper's traceback of a rule's exception, chained to it as its cause."""
+
+    def __str__(self) -> str:
+        return f"\n{self.args[0]}"
+
+
 def _write_frame(stream: IO[bytes], data: bytes) -> None:
     stream.write(_FRAME.pack(len(data)))
     stream.write(data)
@@ -97,7 +105,7 @@ class _Helper:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
         env.setdefault("DJANGO_SETTINGS_MODULE", "jingzhun.settings")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+            [sys.executable, "-c", _HELPER_PROGRAM], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
         )
         self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._waiting: deque[Future] = deque()
@@ -128,18 +136,22 @@ class _Helper:
     def _receive(self) -> None:
         stdout = self.process.stdout
         assert stdout is not None
-        while (frame := _read_frame(stdout)) is not None:
-            ok, value = pickle.loads(frame)
-            with self._lock:
-                if not self._waiting:
-                    break  # an answer nobody asked for: the protocol is broken, stop the helper
-                future = self._waiting.popleft()
-            if ok:
-                future.set_result(value)
-            else:
-                future.set_exception(value)  # a rule raised: as it would have here
-        self.process.kill()
-        self._fail(HelperGone(f"数据质量检查辅助进程已退出（返回码 {self.process.wait()}）"))
+        try:
+            while (frame := _read_frame(stdout)) is not None:
+                ok, value, trace = pickle.loads(frame)  # may fail: the finally still fails the waiting
+                with self._lock:
+                    if not self._waiting:
+                        break  # an answer nobody asked for: the protocol is broken, stop the helper
+                    future = self._waiting.popleft()
+                if ok:
+                    future.set_result(value)
+                else:
+                    value.__cause__ = HelperTraceback(trace)  # where in the helper the rule raised
+                    future.set_exception(value)  # raised here, as it would have been inline
+        finally:
+            # Whatever ended the loop, nobody may wait for ever (an import waits inside its transaction).
+            self.process.kill()
+            self._fail(HelperGone(f"数据质量检查辅助进程已退出（返回码 {self.process.wait()}）"))
 
     def _fail(self, exc: BaseException) -> None:
         """The helper is gone: every batch still waiting fails (QualityChecks checks them here)."""
@@ -155,10 +167,7 @@ class _Helper:
         self._outbox.put(None)
         if not wait:
             self.process.kill()
-        try:
-            self.process.wait(timeout=None if wait else 10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        self.process.wait()
 
 
 class _Queued:
@@ -225,8 +234,8 @@ class QualityChecks:
             yield from found
 
     def _give_up(self, exc: BaseException) -> None:
-        logger.warning("数据质量检查的辅助进程不可用（%s），改在本进程内检查", exc)
-        if self._helper is not None:
+        if self._helper is not None:  # once: every batch still out fails the same way
+            logger.warning("数据质量检查的辅助进程不可用（%s），改在本进程内检查", exc)
             self._helper.close(wait=False)
             self._helper = None
 
@@ -244,26 +253,33 @@ class QualityChecks:
         self.close()
 
 
-def main() -> None:
-    """The helper: check each batch read on stdin, answer on stdout, until stdin ends."""
-    # Answers go to a copy of stdout; stdout itself now writes to stderr, so nothing printed (by Django's
-    # setup, a warning, a stray print) can corrupt them.
-    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+# The helper's program. Its answers go to a copy of stdout, and stdout itself writes to stderr from the
+# first line on, so nothing printed while the rules and Django are imported or set up can corrupt them.
+_HELPER_PROGRAM = (
+    "import os; answers = os.dup(1); os.dup2(2, 1); from jingzhun.registry.quality_pool import serve; serve(answers)"
+)
+
+
+def serve(answers_fd: int) -> None:
+    """The helper: check each batch read on stdin, answer on ``answers_fd``, until stdin ends."""
     import django
 
     django.setup()  # the rule module imports Django (lazy translations; models for its Django part)
+    answers = os.fdopen(answers_fd, "wb")
     batches = sys.stdin.buffer
     while (payload := _read_frame(batches)) is not None:
         try:
-            answer = pickle.dumps((True, _check_pickled(payload)), protocol=pickle.HIGHEST_PROTOCOL)
+            answer = pickle.dumps((True, _check_pickled(payload), None), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # sent back, raised where the batch came from
-            try:
-                answer = pickle.dumps((False, exc), protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception:  # an exception that cannot travel: its text does
-                answer = pickle.dumps((False, RuntimeError(repr(exc))), protocol=pickle.HIGHEST_PROTOCOL)
+            answer = _error_answer(exc)
         _write_frame(answers, answer)
 
 
-if __name__ == "__main__":
-    main()
+def _error_answer(exc: Exception) -> bytes:
+    trace = traceback.format_exc()
+    try:
+        answer = pickle.dumps((False, exc, trace), protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.loads(answer)  # some exceptions pickle but cannot be rebuilt: check here, not there
+        return answer
+    except Exception:  # an exception that cannot travel: its text does
+        return pickle.dumps((False, RuntimeError(repr(exc)), trace), protocol=pickle.HIGHEST_PROTOCOL)

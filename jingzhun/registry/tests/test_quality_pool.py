@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import pytest
 
 from jingzhun.registry.idcard import make_id_number
 from jingzhun.registry.quality import YearFacts
-from jingzhun.registry.quality_pool import HouseholdInput, QualityChecks, check_batch
+from jingzhun.registry.quality_pool import HouseholdInput, QualityChecks, _error_answer, check_batch
 
 AS_OF = dt.date(2025, 12, 31)
 
@@ -119,9 +120,26 @@ def test_a_rule_that_raises_in_the_helper_raises_here_as_inline():
         check_batch(broken)
     with QualityChecks(helper=True) as checks:
         checks.add(broken)
-        with pytest.raises(TypeError, match=str(inline.value)):
+        with pytest.raises(TypeError, match=str(inline.value)) as raised:
             list(checks.results())
         assert checks.uses_helper  # the helper answered with the error; it did not die
+    assert "Traceback" in str(raised.value.__cause__)  # where in the helper it was raised
+
+
+class TwoArgumentError(Exception):
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(f"{code}: {detail}")
+
+
+def test_an_exception_that_cannot_be_rebuilt_travels_as_its_text():
+    """It pickles, but unpickling calls __init__ with one argument: the helper checks before sending, so
+    the importing process never receives an answer it cannot read (it would wait for ever)."""
+    try:
+        raise TwoArgumentError("JZ", "规则出错")
+    except TwoArgumentError as exc:
+        ok, error, trace = pickle.loads(_error_answer(exc))
+    assert not ok and isinstance(error, RuntimeError) and "规则出错" in str(error)
+    assert "TwoArgumentError" in trace
 
 
 def run_script(tmp_path: Path, body: str) -> subprocess.CompletedProcess:
