@@ -307,6 +307,19 @@ def read_workbook(path: str) -> list[list[list[Any]]]:
 
 def phase_limit(state: dict[str, Any]) -> dict[str, Any]:
     """(a) the limit: calamine to Python lists, then the same rows as text into bare tables."""
+    # Connected before the clocks start, as ours is.
+    if state["vendor"] == "postgresql":
+        import psycopg
+
+        conn = psycopg.connect(os.environ["DATABASE_URL"])
+        pid = _local_backend_pid(conn)
+    else:
+        # The pragmas Django's settings apply to every SQLite connection, so both sides write alike.
+        conn = sqlite3.connect(urlsplit(os.environ["DATABASE_URL"]).path, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        pid = None  # SQLite works in this process: its CPU time is in ours
+    server_cpu = server_cpu_seconds(pid)
     cpu = cpu_seconds()
     start = time.perf_counter()
     sheets = read_workbook(state["workbook"])
@@ -314,11 +327,7 @@ def phase_limit(state: dict[str, Any]) -> dict[str, Any]:
     rows = 0
     insert_start = time.perf_counter()
     if state["vendor"] == "postgresql":
-        import psycopg
-
-        with psycopg.connect(os.environ["DATABASE_URL"]) as conn, conn.cursor() as cur:
-            pid = _local_backend_pid(conn)
-            server_cpu = server_cpu_seconds(pid)
+        with conn.cursor() as cur:
             for index, sheet in enumerate(sheets):
                 table = f"bench_raw_{index}"
                 width = len(sheet[0])
@@ -327,14 +336,8 @@ def phase_limit(state: dict[str, Any]) -> dict[str, Any]:
                     for cells in sheet[1:]:
                         copy.write_row([v if v.__class__ is str else str(v) for v in cells])
                 rows += len(sheet) - 1
-            conn.commit()
-            server_cpu = server_cpu_seconds(pid) - server_cpu
+        conn.commit()
     else:
-        server_cpu = 0.0  # SQLite works in this process: its CPU time is in ours
-        # The pragmas Django's settings apply to every SQLite connection, so both sides write alike.
-        conn = sqlite3.connect(urlsplit(os.environ["DATABASE_URL"]).path, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("BEGIN IMMEDIATE")
         for index, sheet in enumerate(sheets):
             table = f"bench_raw_{index}"
@@ -346,11 +349,13 @@ def phase_limit(state: dict[str, Any]) -> dict[str, Any]:
             )
             rows += len(sheet) - 1
         conn.execute("COMMIT")
-        conn.close()
     insert_seconds = time.perf_counter() - insert_start
+    cpu = cpu_seconds() - cpu
+    server_cpu = server_cpu_seconds(pid) - server_cpu
+    conn.close()
     return {
         "seconds": read_seconds + insert_seconds,
-        "cpu": cpu_seconds() - cpu,
+        "cpu": cpu,
         "server_cpu": server_cpu,
         "read_seconds": read_seconds,
         "insert_seconds": insert_seconds,
@@ -489,27 +494,30 @@ def phase_floor(state: dict[str, Any]) -> dict[str, Any]:
                 payload.append((table, columns, rows))
             head = src.execute(f"SELECT last_hash, last_entry_id, last_timestamp FROM {FLOOR_HEAD}").fetchone()
 
-    cpu = cpu_seconds()
-    start = time.perf_counter()
-    head_sql = f"UPDATE {FLOOR_HEAD} SET last_hash = %s, last_entry_id = %s, last_timestamp = %s WHERE id = 1"
+    # Connected before the clocks start, as ours is.
     if postgres:
-        with psycopg.connect(target) as conn, conn.cursor() as cur:
-            pid = _local_backend_pid(conn)
-            server_cpu = server_cpu_seconds(pid)
-            for table, _columns, chunks in payload:
-                with cur.copy(f"COPY {table} FROM STDIN") as copy:
-                    for chunk in chunks:
-                        copy.write(chunk)
-            cur.execute(head_sql, head)
-            conn.commit()
-            server_cpu = server_cpu_seconds(pid) - server_cpu
+        conn = psycopg.connect(target)
+        pid = _local_backend_pid(conn)
     else:
-        server_cpu = 0.0
         # As Django's settings and backend open every SQLite connection.
         conn = sqlite3.connect(_sqlite_path(target), isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
+        pid = None
+    head_sql = f"UPDATE {FLOOR_HEAD} SET last_hash = %s, last_entry_id = %s, last_timestamp = %s WHERE id = 1"
+    server_cpu = server_cpu_seconds(pid)
+    cpu = cpu_seconds()
+    start = time.perf_counter()
+    if postgres:
+        with conn.cursor() as cur:
+            for table, _columns, chunks in payload:
+                with cur.copy(f"COPY {table} FROM STDIN") as copy:
+                    for chunk in chunks:
+                        copy.write(chunk)
+            cur.execute(head_sql, head)
+        conn.commit()
+    else:
         conn.execute("BEGIN IMMEDIATE")
         for table, columns, rows in payload:
             conn.executemany(
@@ -517,9 +525,10 @@ def phase_floor(state: dict[str, Any]) -> dict[str, Any]:
             )
         conn.execute(head_sql.replace("%s", "?"), head)
         conn.execute("COMMIT")
-        conn.close()
     store_seconds = time.perf_counter() - start
     cpu = cpu_seconds() - cpu + read_cpu
+    server_cpu = server_cpu_seconds(pid) - server_cpu
+    conn.close()
     del sheets
 
     # Both databases must now hold the same rows: (c) stored all that ours stored, and only that.
