@@ -14,6 +14,7 @@ from django.db.models.functions import Length
 from django.utils.translation import gettext
 
 from jingzhun.audit.context import audit_reason
+from jingzhun.core.scope import code_prefix_q
 from jingzhun.policy import services as policy
 from jingzhun.registry.income import compute_income
 from jingzhun.registry.models import (
@@ -80,7 +81,7 @@ class NumberAllocator:
         # The longest numbers first: "…00029" (17 digits) must win over a stray "…0005", which sorts
         # higher as text.
         last = (
-            Household.objects.filter(household_number__startswith=village_id)
+            Household.objects.filter(code_prefix_q("household_number", village_id))
             .annotate(length=Length("household_number"))
             .order_by("-length", "-household_number")
             .values_list("household_number", flat=True)
@@ -88,17 +89,14 @@ class NumberAllocator:
         )
         suffix = (last or "")[self.VILLAGE_CODE :]
         if suffix.isdigit():
-            return max(len(suffix), 4), int(suffix) + 1
+            return len(suffix), int(suffix) + 1
         return 4, 1
 
-    def member(self, household_number: str, last_member_number: str | None = None) -> str:
-        """The next 人编号 in the household; ``last_member_number`` is its highest so far (None: look it up)."""
+    def member(self, household_number: str, last_member_number: str) -> str:
+        """The next 人编号 in the household; ``last_member_number`` is its highest so far ("" if none),
+        read once per household by the caller (an import reads them all in one query)."""
         if household_number not in self._members:
-            if last_member_number is None:
-                last_member_number = Member.objects.filter(member_number__startswith=household_number).aggregate(
-                    m=Max("member_number")
-                )["m"]
-            last = last_member_number or ""
+            last = last_member_number
             self._members[household_number] = int(last[-2:]) + 1 if last[-2:].isdigit() else 1
         seq = self._members[household_number]
         self._members[household_number] = seq + 1
@@ -117,10 +115,10 @@ def next_household_number(village_id: str) -> str:
 def next_member_number(household: Household) -> str:
     """A free 人编号 in the household (for one new member)."""
     numbers = NumberAllocator()
-    last = Member.objects.filter(household=household).aggregate(m=Max("member_number"))["m"]
-    number = numbers.member(household.household_number, last or "")
+    last = Member.objects.filter(household=household).aggregate(m=Max("member_number"))["m"] or ""
+    number = numbers.member(household.household_number, last)
     while Member.objects.filter(member_number=number).exists():
-        number = numbers.member(household.household_number)
+        number = numbers.member(household.household_number, last)
     return number
 
 

@@ -163,3 +163,14 @@ def test_change_head(two_households):
     old_head.refresh_from_db()
     assert a.head.pk == spouse.pk and old_head.relationship == "02"
     assert AuditEntry.objects.filter(object_id=str(spouse.pk), reason="变更户主").exists()
+
+
+def test_new_household_numbers_keep_the_villages_width_and_stay_in_the_village(tree):
+    from jingzhun.registry.tests.factories import HouseholdFactory
+
+    HouseholdFactory(household_number="431102100201007", village_id="431102100201")  # 3-digit sequence
+    HouseholdFactory(household_number="4311021002020031", village_id="431102100202")  # the next village
+    numbers = services.NumberAllocator()
+    assert [numbers.household("431102100201") for _ in range(2)] == ["431102100201008", "431102100201009"]
+    assert numbers.household("431102100202") == "4311021002020032"
+    assert numbers.household(tree.village_b1) == f"{tree.village_b1}0001"  # none yet: 4 digits
