@@ -127,6 +127,11 @@ class Region(AuditedModel):
         found = {r.code: r for r in Region.objects.filter(code__in=chain)}
         return [found[c] for c in chain if c in found]
 
+    def breadcrumb(self, user: Any) -> list[Region]:
+        """The region's chain from the top of ``user``'s scope down to it (itself last): the page trail."""
+        prefix = user.scope_prefix or ""
+        return [r for r in self.ancestors(include_self=True) if r.code.startswith(prefix)]
+
     def full_name(self) -> str:
         return full_name_of(self.code)
 

@@ -58,12 +58,6 @@ def _can_manage(user: Any) -> bool:
     return bool(getattr(user, "can_manage_reference_data", False) and getattr(user, "can_write", False))
 
 
-def _breadcrumb(region: Region, user: Any) -> list[Region]:
-    """The region's chain from the top of the user's scope down to it."""
-    prefix = user.scope_prefix or ""
-    return [r for r in region.ancestors(include_self=True) if r.code.startswith(prefix)]
-
-
 @require_GET
 def browse(request: HttpRequest) -> HttpResponse:
     """Start the drill-down at the top of the user's scope; a national user sees the provinces."""
@@ -111,7 +105,7 @@ def _flag_table(region: Region, flags: list[RegionFlag]) -> dict[str, Any]:
 def detail(request: HttpRequest, code: str) -> HttpResponse:
     user = request.user
     region = get_visible_or_404(Region.objects.all(), user, code=code)
-    breadcrumb = _breadcrumb(region, user)
+    breadcrumb = region.breadcrumb(user)
     show_retired = _show_retired(request)
     level_counts = {
         row["level"]: row["n"]
@@ -197,7 +191,7 @@ def _edit_page(
             "form": form or RegionEditForm(instance=region),
             "flag_form": flag_form or RegionFlagForm(region=region),
             "flags": region.flags.order_by("flag", "year"),
-            "breadcrumb": _breadcrumb(region, request.user),
+            "breadcrumb": region.breadcrumb(request.user),
             "active_nav": "regions",
         },
         status=status,

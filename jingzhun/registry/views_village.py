@@ -266,11 +266,6 @@ def _year_choices(code: str, chosen: int) -> list[int]:
     return sorted(years, reverse=True)
 
 
-def _breadcrumb(request: HttpRequest, region: Region) -> list[Region]:
-    prefix = request.user.scope_prefix or ""
-    return [r for r in region.ancestors(include_self=True) if r.code.startswith(prefix)]
-
-
 def village_detail(request: HttpRequest, code: str) -> HttpResponse:
     village = _village_or_404(request, code)
     raw = request.GET.get("year", "")
@@ -297,7 +292,7 @@ def village_detail(request: HttpRequest, code: str) -> HttpResponse:
         "can_edit": request.user.can_write,
         "household_list_url": _household_list_url(village.code),
         "township_code": township_code if township_code and can_see_code(request.user, township_code) else "",
-        "breadcrumb": _breadcrumb(request, village),
+        "breadcrumb": village.breadcrumb(request.user),
         "active_nav": "regions",
         **_flag_timeline(village, year),
     }
@@ -364,7 +359,7 @@ def village_year_edit(request: HttpRequest, code: str, year: int) -> HttpRespons
             "year": year,
             "form": form,
             "is_new": record.pk is None,
-            "breadcrumb": _breadcrumb(request, village),
+            "breadcrumb": village.breadcrumb(request.user),
             "active_nav": "regions",
         },
     )
