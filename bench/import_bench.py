@@ -310,6 +310,30 @@ def phase_setup(state: dict[str, Any]) -> dict[str, Any]:
     return stats
 
 
+def _sqlite_path(url: str) -> str:
+    return urlsplit(url).path
+
+
+def _sqlite_connect(url: str, *, foreign_keys: bool = False) -> sqlite3.Connection:
+    """An autocommit SQLite connection with the pragmas Django's settings apply to every connection (and with
+    ``foreign_keys``, the one its backend adds), so (a) and (c) write as ours does."""
+    conn = sqlite3.connect(_sqlite_path(url), isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    if foreign_keys:
+        conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+def _connect(url: str, postgres: bool, *, foreign_keys: bool = False) -> Any:
+    """A psycopg connection (a transaction opens with the first statement) or a SQLite one (autocommit)."""
+    if postgres:
+        import psycopg
+
+        return psycopg.connect(url)
+    return _sqlite_connect(url, foreign_keys=foreign_keys)
+
+
 def read_workbook(path: str) -> list[list[list[Any]]]:
     """Every sheet as Python lists, by python-calamine: the reading (a) and (c) start with."""
     from python_calamine import CalamineWorkbook
@@ -321,18 +345,9 @@ def read_workbook(path: str) -> list[list[list[Any]]]:
 
 def phase_limit(state: dict[str, Any]) -> dict[str, Any]:
     """(a) the limit: calamine to Python lists, then the same rows as text into bare tables."""
-    # Connected before the clocks start, as ours is.
-    if state["vendor"] == "postgresql":
-        import psycopg
-
-        conn = psycopg.connect(os.environ["DATABASE_URL"])
-        pid = _local_backend_pid(conn)
-    else:
-        # The pragmas Django's settings apply to every SQLite connection, so both sides write alike.
-        conn = sqlite3.connect(urlsplit(os.environ["DATABASE_URL"]).path, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        pid = None  # SQLite works in this process: its CPU time is in ours
+    # Connected before the clocks start, as ours is. SQLite works in this process: its CPU time is in ours.
+    conn = _connect(os.environ["DATABASE_URL"], state["vendor"] == "postgresql")
+    pid = _local_backend_pid(conn)
     server_cpu = server_cpu_seconds(pid)
     cpu = cpu_seconds()
     start = time.perf_counter()
@@ -468,10 +483,6 @@ FLOOR_TABLES = [
 FLOOR_HEAD = "audit_auditchainhead"  # the audit chain's head row, updated once
 
 
-def _sqlite_path(url: str) -> str:
-    return urlsplit(url).path
-
-
 def phase_floor(state: dict[str, Any]) -> dict[str, Any]:
     """(c) the floor of what the import must do: read the workbook as (a) does, then store exactly the rows
     our import stored (households, members, yearly records, data-quality warnings and the audit entries,
@@ -490,39 +501,24 @@ def phase_floor(state: dict[str, Any]) -> dict[str, Any]:
     # stored, read back from its database, in the database's own form.
     payload: list[tuple[str, list[str], Any]] = []
     before: dict[str, int] = {}  # rows in each table of the pre-import copy
-    if postgres:
-        import psycopg
-
-        with psycopg.connect(source) as src, psycopg.connect(target) as dst:
-            for table in FLOOR_TABLES:
-                start, present = dst.execute(f"SELECT coalesce(max(id), 0), count(*) FROM {table}").fetchone()
-                before[table] = present
+    with contextlib.closing(_connect(source, postgres)) as src, contextlib.closing(_connect(target, postgres)) as dst:
+        for table in FLOOR_TABLES:
+            last_id, present = dst.execute(f"SELECT coalesce(max(id), 0), count(*) FROM {table}").fetchone()
+            before[table] = present
+            if postgres:
                 chunks: list[bytes] = []
-                with src.cursor().copy(f"COPY (SELECT * FROM {table} WHERE id > {int(start)}) TO STDOUT") as copy:
+                with src.cursor().copy(f"COPY (SELECT * FROM {table} WHERE id > {int(last_id)}) TO STDOUT") as copy:
                     chunks.extend(bytes(chunk) for chunk in copy)
                 payload.append((table, [], chunks))
-            head = src.execute(f"SELECT last_hash, last_entry_id, last_timestamp FROM {FLOOR_HEAD}").fetchone()
-    else:
-        with sqlite3.connect(_sqlite_path(source)) as src, sqlite3.connect(_sqlite_path(target)) as dst:
-            for table in FLOOR_TABLES:
-                start, present = dst.execute(f"SELECT coalesce(max(id), 0), count(*) FROM {table}").fetchone()
-                before[table] = present
+            else:
                 columns = [row[1] for row in src.execute(f"PRAGMA table_info({table})")]
-                rows = src.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE id > ?", [start]).fetchall()
+                rows = src.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE id > ?", [last_id]).fetchall()
                 payload.append((table, columns, rows))
-            head = src.execute(f"SELECT last_hash, last_entry_id, last_timestamp FROM {FLOOR_HEAD}").fetchone()
+        head = src.execute(f"SELECT last_hash, last_entry_id, last_timestamp FROM {FLOOR_HEAD}").fetchone()
 
-    # Connected before the clocks start, as ours is.
-    if postgres:
-        conn = psycopg.connect(target)
-        pid = _local_backend_pid(conn)
-    else:
-        # As Django's settings and backend open every SQLite connection.
-        conn = sqlite3.connect(_sqlite_path(target), isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        pid = None
+    # Connected before the clocks start, as ours is (SQLite: with the foreign keys Django's backend turns on).
+    conn = _connect(target, postgres, foreign_keys=True)
+    pid = _local_backend_pid(conn)
     head_sql = f"UPDATE {FLOOR_HEAD} SET last_hash = %s, last_entry_id = %s, last_timestamp = %s WHERE id = 1"
     server_cpu = server_cpu_seconds(pid)
     cpu = cpu_seconds()
@@ -552,12 +548,8 @@ def phase_floor(state: dict[str, Any]) -> dict[str, Any]:
     # Both databases must now hold the same rows: (c) stored all that ours stored, and only that.
     counts = {}
     for url, label in ((source, "ours"), (target, "floor")):
-        if postgres:
-            with psycopg.connect(url) as conn:
-                counts[label] = [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in FLOOR_TABLES]
-        else:
-            with sqlite3.connect(_sqlite_path(url)) as conn:
-                counts[label] = [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in FLOOR_TABLES]
+        with contextlib.closing(_connect(url, postgres)) as conn:
+            counts[label] = [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in FLOOR_TABLES]
     if counts["ours"] != counts["floor"]:
         raise SystemExit(f"(c) stored other rows than ours: {FLOOR_TABLES} {counts}")
     return {
