@@ -17,6 +17,7 @@ from typing import IO
 from django.conf import settings
 
 SAFE = re.compile(r"[^\w.\-\u4e00-\u9fff]+")
+UPLOAD_TOKEN = re.compile(r"[0-9a-f]{32}")  # store()'s folder names
 
 
 def upload_dir() -> Path:
@@ -81,8 +82,15 @@ def prune_exports(now: float | None = None) -> int:
 
 
 def prune_uploads(now: float | None = None) -> int:
-    """Delete uploads older than UPLOAD_KEEP_DAYS, a whole upload (folder) at a time; returns how many."""
-    return _prune(upload_dir().iterdir(), settings.UPLOAD_KEEP_DAYS * 24 * 3600, now)
+    """Delete uploads older than UPLOAD_KEEP_DAYS, a whole upload (folder) at a time, and other apps'
+    files kept under uploads/ (the region import's previews) one by one; returns how many."""
+    entries: list[Path] = []
+    for path in upload_dir().iterdir():
+        if path.is_dir() and not UPLOAD_TOKEN.fullmatch(path.name):
+            entries.extend(path.iterdir())  # another app's folder: its files age, not the folder
+        else:
+            entries.append(path)
+    return _prune(entries, settings.UPLOAD_KEEP_DAYS * 24 * 3600, now)
 
 
 def _prune(paths: Iterable[Path], keep_seconds: float, now: float | None) -> int:

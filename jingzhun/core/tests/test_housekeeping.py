@@ -56,6 +56,18 @@ def test_old_uploads_are_deleted_whole_and_recent_ones_kept(settings):
     assert storage.load(new) == [("新.xlsx", b"new")]
 
 
+def test_another_apps_folder_under_uploads_loses_old_files_not_the_folder(settings):
+    regions = storage.upload_dir() / "region-imports"  # the region import keeps its previews here
+    regions.mkdir()
+    old, fresh = regions / "old.csv", regions / "fresh.csv"
+    old.write_text("x")
+    fresh.write_text("y")
+    _age(old, settings.UPLOAD_KEEP_DAYS + 1)
+    _age(regions, settings.UPLOAD_KEEP_DAYS + 1)
+    assert storage.prune_uploads() == 1
+    assert regions.is_dir() and not old.exists() and fresh.exists()
+
+
 def test_a_pruned_upload_is_explained_on_the_import_pages(
     client, tree, make_user, settings, django_capture_on_commit_callbacks
 ):
