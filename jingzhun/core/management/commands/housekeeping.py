@@ -12,4 +12,4 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         for label, count in run_housekeeping().items():
-            self.stdout.write(f"{label}：删除 {count}")
+            self.stdout.write(f"{label}：删除 {'（未计数）' if count < 0 else count}")
