@@ -15,6 +15,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from jingzhun.audit.context import current
+from jingzhun.core.bulkwrite import RawJSON, insert_rows
 
 
 class Action(models.TextChoices):
@@ -139,14 +140,12 @@ class _BatchHasher:
     """
 
     def __init__(self, shared: dict[str, Any]) -> None:
-        shared = entry_content({**shared, **dict.fromkeys(_PER_ENTRY)})
-        self._encoded = {k: _canonical_json(v) for k, v in shared.items() if k not in _PER_ENTRY}
-        self._keys = [(k, _canonical_json(k) + ":") for k in sorted(HASHED_FIELDS)]
+        self._encoded = {k: _canonical_json(v) for k, v in entry_content(shared).items()}
 
     def hash(self, prev_hash: str, entry: dict[str, Any], changes_json: str) -> str:
         encoded = self._encoded
         parts = []
-        for key, prefix in self._keys:
+        for key, prefix in _HASHED_KEYS:
             if key == "changes":
                 parts.append(prefix + changes_json)
             elif key in encoded:
@@ -157,7 +156,8 @@ class _BatchHasher:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-_PER_ENTRY = ("action", "object_type", "object_id", "object_repr", "region_code", "changes", "reason")
+# The hashed fields in canonical (sorted) order, each with its encoded key: the same for every entry.
+_HASHED_KEYS = [(k, _canonical_json(k) + ":") for k in sorted(HASHED_FIELDS)]
 
 
 class AuditChainHead(models.Model):
@@ -227,8 +227,6 @@ def append_entries(rows: list[dict[str, Any]], *, using: str = "default", prepar
     object_repr, region_code, changes and optionally reason. Actor, request id and time come from the
     context. ``prepared``: the changes already hold JSON-stable values only (to_audit_value applied), as
     the bulk writers build them, so they are not converted a second time."""
-    from jingzhun.core.bulkwrite import RawJSON, insert_rows
-
     if not rows:
         return []
     ctx = current()
