@@ -23,6 +23,8 @@ from django.db import connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
+from jingzhun.core.batching import chunked
+
 SQLITE_BATCH = 5000
 SMALL = 20  # rows inserted with one INSERT … RETURNING rather than COPY / executemany
 Adapter = Callable[[Any], Any] | None
@@ -201,8 +203,8 @@ def update_rows(
             staging = f"jz_stage_{model._meta.db_table}"
             typed = zip([pk_name, *columns.sql_names], [pk, *columns.fields], strict=True)
             definitions = ", ".join(f"{name} {_staging_type(f, connection)}" for name, f in typed)
-            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} ({definitions}) ON COMMIT DROP")
-            cursor.execute(f"TRUNCATE {staging}")
+            # Dropped again below: the next call may update other columns of the same model.
+            cursor.execute(f"CREATE TEMP TABLE {staging} ({definitions}) ON COMMIT DROP")
             with cursor.cursor.copy(f"COPY {staging} ({', '.join([pk_name, *columns.sql_names])}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row([row[pk.attname], *columns.values(row)])
@@ -212,8 +214,7 @@ def update_rows(
             return
         assignments = ", ".join(f"{name} = %s" for name in columns.sql_names)
         sql = f"UPDATE {table} SET {assignments} WHERE {pk_name} = %s"
-        for start in range(0, len(rows), SQLITE_BATCH):
-            batch = rows[start : start + SQLITE_BATCH]
+        for batch in chunked(rows, SQLITE_BATCH):
             cursor.executemany(sql, [[*columns.values(row), row[pk.attname]] for row in batch])
 
 
