@@ -6,8 +6,6 @@ member counts and yearly records fetched in bulk: memory stays flat whatever the
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
@@ -150,11 +148,3 @@ def households_csv(households: QuerySet[Household], year: int) -> Iterator[str]:
 
 def members_csv(members: QuerySet[Member]) -> Iterator[str]:
     return csv_stream([c.header for c in MEMBER_COLUMNS], member_rows(members))
-
-
-def rows_to_csv_bytes(columns: tuple[Column, ...], rows: Iterable[list[Any]], encoding: str = "utf-8-sig") -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([c.header for c in columns])
-    writer.writerows(rows)
-    return buffer.getvalue().encode(encoding)

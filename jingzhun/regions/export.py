@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import IO, Any
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from jingzhun.core.scope import code_prefix_q
-from jingzhun.core.tabular import formula_safe
+from jingzhun.core.tabular import csv_stream, formula_safe
 from jingzhun.regions.models import Region, RegionFlag, RegionFlagKind, RegionLevel, not_retired_q
 
 # 代码 / 名称 / 城乡分类代码 are headers the importer recognises, so an export can be edited and re-imported;
@@ -68,16 +66,13 @@ def export_rows(user: Any, region: Region, *, include_retired: bool = False) -> 
         ]
 
 
-def to_csv(rows: Iterable[list[str]]) -> bytes:
-    # UTF-8 with BOM: Excel on Chinese Windows opens it with the right encoding.
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(HEADERS)
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8-sig")
+def csv_lines(rows: Iterable[list[str]]) -> Iterator[str]:
+    """The export as CSV lines to stream (UTF-8 with a BOM, so Excel on Chinese Windows reads it right)."""
+    return csv_stream(HEADERS, rows)
 
 
-def to_xlsx(rows: Iterable[list[str]], title: str) -> bytes:
+def write_xlsx(rows: Iterable[list[str]], title: str, out: IO[bytes]) -> None:
+    """The export as a workbook written to ``out``; openpyxl's write-only mode streams the rows."""
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
@@ -89,6 +84,4 @@ def to_xlsx(rows: Iterable[list[str]], title: str) -> bytes:
     sheet.append(HEADERS)
     for row in rows:
         sheet.append(row)  # codes stay strings: Excel shows 431102100201, not 4.31E+11
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    workbook.save(out)

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from jingzhun.audit.context import audit_reason
 from jingzhun.core.scope import get_visible_or_404, require_write, user_scope_prefix
-from jingzhun.core.tabular import XLSX_CONTENT_TYPE
+from jingzhun.core.tabular import xlsx_response
 from jingzhun.regions import export as region_export
 from jingzhun.regions.forms import ReasonForm, RegionEditForm, RegionFlagForm, RegionUploadForm
 from jingzhun.regions.importer import ImportResult, import_regions
@@ -154,15 +154,11 @@ def export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     rows = region_export.export_rows(request.user, region, include_retired=_show_retired(request))
     stamp = dt.date.today().strftime("%Y%m%d")
     filename = f"行政区划_{region_export.safe_title(region.name, 60)}_{region.code}_{stamp}.{fmt}"
-    if fmt == "csv":
-        response = HttpResponse(region_export.to_csv(rows), content_type="text/csv; charset=utf-8")
-    elif fmt == "xlsx":
-        response = HttpResponse(
-            region_export.to_xlsx(rows, region.name),
-            content_type=XLSX_CONTENT_TYPE,
-        )
-    else:
+    if fmt == "xlsx":
+        return xlsx_response(lambda out: region_export.write_xlsx(rows, region.name, out), filename)
+    if fmt != "csv":
         raise Http404
+    response = StreamingHttpResponse(region_export.csv_lines(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
 

@@ -8,6 +8,7 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from openpyxl import load_workbook
 
 from jingzhun.accounts.roles import Role
@@ -47,8 +48,15 @@ def detail_url(code: str) -> str:
     return reverse("regions:detail", args=[code])
 
 
+def download(response) -> bytes:
+    """The body of a streamed export; read once and kept, so a test can look at it more than once."""
+    if not hasattr(response, "downloaded"):
+        response.downloaded = b"".join(response.streaming_content)
+    return response.downloaded
+
+
 def csv_rows(response) -> list[list[str]]:
-    text = response.content.decode("utf-8-sig")
+    text = download(response).decode("utf-8-sig")
     return list(csv.reader(io.StringIO(text)))
 
 
@@ -192,7 +200,7 @@ def test_csv_export_columns_flags_and_reimport(tree, county_admin, login):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"] and ".csv" in response["Content-Disposition"]
-    assert response.content.startswith(b"\xef\xbb\xbf")  # Excel reads the Chinese correctly
+    assert download(response).startswith(b"\xef\xbb\xbf")  # Excel reads the Chinese correctly
     rows = csv_rows(response)
     assert rows[0] == ["代码", "名称", "层级", "上级代码", "城乡分类代码", "启用日期", "停用日期", "标识"]
     by_code = {r[0]: r for r in rows[1:]}
@@ -208,7 +216,7 @@ def test_csv_export_columns_flags_and_reimport(tree, county_admin, login):
     ]
     assert by_code[tree.group_a1][2] == "组"
     # The export is a valid import file: everything unchanged.
-    result = import_regions(response.content, "export.csv")
+    result = import_regions(download(response), "export.csv")
     assert result.ok, result.errors
     assert (result.created, result.updated, result.unchanged) == (0, 0, 4)
 
@@ -217,7 +225,7 @@ def test_xlsx_export(tree, county_admin, login):
     response = login(county_admin).get(reverse("regions:export_xlsx", args=[tree.county]))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(download(response))).active
     rows = [[c if c is not None else "" for c in row] for row in sheet.iter_rows(values_only=True)]
     assert rows[0][:4] == ["代码", "名称", "层级", "上级代码"]
     codes = [r[0] for r in rows[1:]]
@@ -225,8 +233,19 @@ def test_xlsx_export(tree, county_admin, login):
     assert tree.group_a1 in codes and tree.village_b2 in codes
     assert tree.other_county not in codes
     assert all(isinstance(c, str) for c in codes)  # text, not numbers Excel would round
-    result = import_regions(response.content, "export.xlsx")
+    result = import_regions(download(response), "export.xlsx")
     assert result.ok and result.unchanged == len(codes)
+
+
+def test_exports_stream_with_the_region_in_the_file_name(tree, county_admin, login):
+    client = login(county_admin)
+    stamp = dt.date.today().strftime("%Y%m%d")
+    for fmt in ("csv", "xlsx"):
+        response = client.get(reverse(f"regions:export_{fmt}", args=[tree.township_a]))
+        assert response.streaming  # written as it is read, never built whole in memory
+        name = f"行政区划_水口山镇_{tree.township_a}_{stamp}.{fmt}"
+        assert response["Content-Disposition"] == content_disposition_header(True, name)
+        assert download(response)
 
 
 def test_export_leaves_out_retired_codes_unless_asked(tree, county_admin, login):
@@ -244,7 +263,8 @@ def test_export_defuses_spreadsheet_formulas(tree, county_admin, login):
     client = login(county_admin)
     rows = csv_rows(client.get(reverse("regions:export_csv", args=[tree.village_a1])))
     assert rows[1][1].startswith("'=")
-    sheet = load_workbook(io.BytesIO(client.get(reverse("regions:export_xlsx", args=[tree.village_a1])).content)).active
+    xlsx = download(client.get(reverse("regions:export_xlsx", args=[tree.village_a1])))
+    sheet = load_workbook(io.BytesIO(xlsx)).active
     assert sheet["B2"].data_type == "s"
 
 
