@@ -17,16 +17,23 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 
 
+def setup_django() -> None:
+    """Set Django up with the project's settings, which read JINGZHUN_VAR_DIR and DATABASE_URL from the
+    environment (the caller sets them first)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingzhun.settings")
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    import django
+
+    django.setup()
+
+
 @contextlib.contextmanager
 def bench_database(tmp: Path, label: str) -> Iterator[Any]:
     """Set Django up with its var dir in ``tmp``, create and migrate the run's database, yield the connection,
     and drop the database at the end."""
     os.environ["JINGZHUN_VAR_DIR"] = str(tmp)  # secret key, huey queue and default SQLite stay here
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingzhun.settings")
-    sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
+    setup_django()
     from django.db import connection
 
     test = connection.settings_dict.setdefault("TEST", {})

@@ -69,7 +69,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-REPO = Path(__file__).resolve().parent.parent
+from benchdb import REPO, setup_django
+
 YEAR = 2025
 AREA = "431102"  # 零陵区: every generated ID is issued there
 TARGET_LIMIT_RATIO = 2.0
@@ -275,11 +276,8 @@ def peak_rss_mb() -> float:
 
 
 def _django() -> Any:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingzhun.settings")
-    sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
+    """Django set up on the phase's database (DATABASE_URL and JINGZHUN_VAR_DIR come from run_phase), connected."""
+    setup_django()
     from django.db import connection
 
     connection.ensure_connection()
