@@ -756,15 +756,6 @@ _CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
 _XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 class XlsxWriter:
     """Just enough SpreadsheetML for sheets of plain values, with a shared-strings table as Excel saves it.
 
@@ -774,6 +765,8 @@ class XlsxWriter:
     """
 
     def __init__(self, path: Path, sheet_names: list[str]) -> None:
+        from openpyxl.utils import get_column_letter  # here: the measured phases need not import openpyxl
+
         self.path = path
         self.names = sheet_names
         self.strings: dict[str, int] = {}
@@ -782,7 +775,7 @@ class XlsxWriter:
         self.widths = [0] * len(sheet_names)
         self.parts = [path.with_name(f"{path.stem}.sheet{i + 1}.part") for i in range(len(sheet_names))]
         self.bodies = [part.open("w", encoding="utf-8") for part in self.parts]
-        self.letters = [_column_letter(i) for i in range(200)]
+        self.letters = [get_column_letter(i + 1) for i in range(200)]
 
     def append(self, sheet: int, values: list[Any]) -> None:
         row = self.rows[sheet] + 1
