@@ -8,7 +8,8 @@ from django.utils.translation import gettext as _
 from jingzhun.policy import services as policy
 from jingzhun.regions.models import Region, RegionFlagKind, RegionLevel, regions_flagged
 from jingzhun.registry.filters import default_year
-from jingzhun.registry.models import Household, HouseholdYear, Member, QualityIssue
+from jingzhun.registry.models import Household, HouseholdStatus, HouseholdYear, Member, QualityIssue
+from jingzhun.registry.quality import NOT_EXITED
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -25,13 +26,14 @@ def home(request: HttpRequest) -> HttpResponse:
     ]
     households = Household.objects.visible_to(user).active()
     year = default_year(prefix)
-    records = HouseholdYear.objects.visible_to(user).filter(year=year, household__status="active")
-    by_status = dict(records.values_list("exit_status").annotate(n=Count("id")).order_by())
+    records = HouseholdYear.objects.visible_to(user).filter(year=year, household__status=HouseholdStatus.ACTIVE)
+    not_exited = records.filter(exit_status__in=NOT_EXITED).count()
+    household_counts = households.aggregate(total=Count("id"), monitored=Count("id", filter=Q(is_monitored=True)))
     registry_stats = [
-        {"label": _("在册户数"), "value": households.count()},
+        {"label": _("在册户数"), "value": household_counts["total"]},
         {"label": _("在户人数"), "value": Member.objects.visible_to(user).active().count()},
-        {"label": _("%(year)s年未脱贫户") % {"year": year}, "value": by_status.get("0", 0) + by_status.get("3", 0)},
-        {"label": _("监测对象户"), "value": households.filter(is_monitored=True).count()},
+        {"label": _("%(year)s年未脱贫户") % {"year": year}, "value": not_exited},
+        {"label": _("监测对象户"), "value": household_counts["monitored"]},
     ]
     issues = QualityIssue.objects.visible_to(user).aggregate(
         errors=Count("id", filter=Q(level="error")), warnings=Count("id", filter=Q(level="warning"))

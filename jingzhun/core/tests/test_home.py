@@ -31,3 +31,15 @@ def test_home_counts_and_charts_follow_scope(client, tree, make_user):
     data = chart_data(client.get("/").content.decode())
     assert data["exits"]["years"] == ["2017", "2018"]
     assert {c["name"] for c in data["causes"]} == {"因病", "因残"}
+
+
+def test_home_registry_counts(client, tree, make_user):
+    statuses = {"0": False, "3": True, "1": False}  # exit status of the year → monitored
+    for exit_status, monitored in statuses.items():
+        household = household_with_members(tree.village_a1, size=1, is_monitored=monitored)
+        HouseholdYearFactory(household=household, year=2025, exit_status=exit_status)
+    cancelled = household_with_members(tree.village_a1, size=1, status="cancelled", is_monitored=True)
+    HouseholdYearFactory(household=cancelled, year=2025, exit_status="0")
+    client.force_login(make_user("county_admin", tree.county))
+    households, _people, not_exited, monitored = (s["value"] for s in client.get("/").context["registry_stats"])
+    assert (households, not_exited, monitored) == (3, 2, 1)  # 2025年未脱贫户 = 未脱贫 + 返贫
