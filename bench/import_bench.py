@@ -383,8 +383,7 @@ def phase_limit(state: dict[str, Any]) -> dict[str, Any]:
     conn.close()
     return {
         "seconds": read_seconds + insert_seconds,
-        "cpu": cpu,
-        "server_cpu": server_cpu,
+        "cpu": cpu + server_cpu,  # every phase: client + backend (0 unless PostgreSQL runs on this machine)
         "read_seconds": read_seconds,
         "insert_seconds": insert_seconds,
         "peak_mb": peak_rss_mb(),
@@ -444,8 +443,8 @@ def phase_ours(state: dict[str, Any]) -> dict[str, Any]:
             rss_at.append(rss)
     return {
         "seconds": seconds,
-        "cpu": cpu,
-        "server_cpu": server_cpu,
+        "cpu": cpu + server_cpu,
+        "server_cpu": server_cpu,  # the report labels CPU times client+server when > 0
         "version": version,
         "peak_mb": peak_mb,
         # The data-quality helper process (registry.quality_pool), sampled at each progress report.
@@ -545,8 +544,7 @@ def phase_floor(state: dict[str, Any]) -> dict[str, Any]:
         raise SystemExit(f"(c) stored other rows than ours: {FLOOR_TABLES} {counts}")
     return {
         "seconds": read_seconds + store_seconds,
-        "cpu": cpu,
-        "server_cpu": server_cpu,
+        "cpu": cpu + server_cpu,
         "read_seconds": read_seconds,
         "store_seconds": store_seconds,
         "stored": {t: n - before[t] for t, n in zip(FLOOR_TABLES, counts["floor"], strict=True)},
@@ -1114,9 +1112,6 @@ def print_report(
     # they add the backend's CPU time when the server runs on this machine (/proc), else they are the client's.
     server = vendor == "postgresql" and ours["server_cpu"] > 0
     cpu_label = "CPU client+server" if server else ("client CPU" if vendor == "postgresql" else "CPU")
-    for phase in (ours, limit, floor):
-        if phase is not None:
-            phase["cpu"] += phase["server_cpu"]
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print()
     print(
