@@ -1106,6 +1106,7 @@ def print_report(
     iex: dict[str, Any] | None,
     vendor: str,
     floor: dict[str, Any] | None = None,
+    profiled: bool = False,
 ) -> int:
     rows = gen["households"] + gen["members"]
     # Other work on the machine stretches wall times; CPU times (in brackets) are steadier. On PostgreSQL
@@ -1118,6 +1119,11 @@ def print_report(
         f"import_bench: {gen['households']:,} households, {gen['members']:,} members ({rows:,} rows) on {vendor} "
         f"(load average {load}, {os.cpu_count()} CPUs; code at {ours['version']})"
     )
+    if profiled:
+        print(
+            "  NOTE: --profile ran our import under cProfile, which slows it down: its times, its peak memory and "
+            "every ratio below are NOT comparable with an unprofiled run or with the targets"
+        )
     if not ours["committed"]:
         print(f"  jingzhun import FAILED: {ours['summary']}")
         for issue in ours["issues"]:
@@ -1206,7 +1212,11 @@ def main(argv: list[str] | None = None) -> int:
         "--skip-floor", action="store_true", help="do not measure (c), storing what ours stored with nothing computed"
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (and PostgreSQL databases)")
-    parser.add_argument("--profile", action="store_true", help="print a cProfile of our import (slows it down)")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="print a cProfile of our import (slows it down: the run's times and ratios are then not comparable)",
+    )
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--state", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -1269,7 +1279,7 @@ def main(argv: list[str] | None = None) -> int:
             databases.checkpoint()
         iex = None if args.skip_iex else run_phase("iex", state, databases.url(1))
 
-        return print_report(gen, limit, ours, iex, databases.vendor, floor)
+        return print_report(gen, limit, ours, iex, databases.vendor, floor, profiled=args.profile)
     except RuntimeError as exc:  # a phase died: its traceback is above; still clean up
         print(f"import_bench: {exc}", file=sys.stderr)
         return 1
