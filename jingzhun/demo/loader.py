@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 
 from jingzhun.audit.models import Action, append_entries, diff_states
+from jingzhun.core.batching import chunked
 from jingzhun.core.bulkwrite import insert_rows
 from jingzhun.demo import households as gen
 from jingzhun.demo import regions as demo_regions
@@ -104,11 +105,9 @@ def _clashing_ids(chunk: list[gen.HouseholdData]) -> set[str]:
     """IDs of this chunk already active in some other household (data entered besides the demo)."""
     ids = [m.id_number for hh in chunk for m in hh.members if m.status == MemberStatus.ACTIVE]
     found: set[str] = set()
-    for i in range(0, len(ids), 900):  # under SQLite's default 999 variables per statement
+    for batch in chunked(ids, 900):  # under SQLite's default 999 variables per statement
         found.update(
-            Member.objects.filter(status=MemberStatus.ACTIVE, id_number__in=ids[i : i + 900]).values_list(
-                "id_number", flat=True
-            )
+            Member.objects.filter(status=MemberStatus.ACTIVE, id_number__in=batch).values_list("id_number", flat=True)
         )
     return found
 

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -29,8 +29,6 @@ NAME_HEADERS = ("name", "名称")
 URBAN_RURAL_HEADERS = ("城乡分类代码", "urban_rural_code", "城乡分类")
 VALID_URBAN_RURAL = {c.value for c in UrbanRuralCode}
 NAME_MAX_LENGTH = Region._meta.get_field("name").max_length or 100
-
-T = TypeVar("T")
 
 
 @dataclass
