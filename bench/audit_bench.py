@@ -190,9 +190,12 @@ def append_chain(world: World, n: int, user_ids: dict[str, int], report: Callabl
         done += len(batch)
         if done % 100_000 < BATCH or done == n:
             report(done)
-    last_pk = AuditEntry.objects.get(hash=prev).pk
+    # The chain's last entry is the last by id (nothing looks an entry up by its hash, which has no index).
+    last = AuditEntry.objects.order_by("-id").only("id", "hash").first()
+    if last is None or last.hash != prev:
+        raise RuntimeError("the last audit entry by id is not the chain's last")
     AuditChainHead.objects.update_or_create(
-        pk=1, defaults={"last_hash": prev, "last_entry_id": last_pk, "last_timestamp": moment}
+        pk=1, defaults={"last_hash": prev, "last_entry_id": last.pk, "last_timestamp": moment}
     )
     return time.monotonic() - started
 
@@ -210,7 +213,7 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
     return first, statistics.median(runs) if runs else first, result
 
 
-INDEX_NAME = re.compile(r"(audit_[a-z_]+id|audit_auditentry_pkey|audit_auditentry_hash\w*|INTEGER PRIMARY KEY)")
+INDEX_NAME = re.compile(r"(audit_[a-z_]+id|audit_auditentry_pkey|INTEGER PRIMARY KEY)")
 
 
 def plan_summary(qs: Any) -> tuple[str, str]:
