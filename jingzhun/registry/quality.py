@@ -622,10 +622,23 @@ class Rule:
     ref: str = ""  # item of domain §5
     member_check: MemberCheck | None = None
 
-    def run(self, facts: HouseholdFacts, as_of: dt.date) -> list[Violation]:
-        if self.member_check is not None:
-            return self.run_members(facts, list(facts.active_members()), as_of)
-        out = []
+    def run(
+        self, facts: HouseholdFacts, active: list[tuple[int, MemberFacts]], as_of: dt.date, out: list[Violation]
+    ) -> None:
+        """The rule over one household, its violations appended to ``out``. ``active`` is the household's
+        ``active_members()``, listed once by the caller for every member rule; a member rule's message
+        becomes "姓名：text" so every message names the person."""
+        fn = self.member_check
+        if fn is not None:
+            for i, m in active:
+                result = fn(m, facts, as_of)
+                if not result:
+                    continue
+                for fld, text in result if isinstance(result, list) else [result]:
+                    out.append(
+                        Violation(self.code, self.level, f"{m.name or '（未填姓名）'}：{text}"[:300], i, m.id, fld)
+                    )
+            return
         for f in self.check(facts, as_of):
             member = facts.members[f.member_index] if f.member_index is not None else None
             out.append(
@@ -638,26 +651,6 @@ class Rule:
                     field=f.field,
                 )
             )
-        return out
-
-    def run_members(
-        self,
-        facts: HouseholdFacts,
-        active: list[tuple[int, MemberFacts]],
-        as_of: dt.date,
-        out: list[Violation] | None = None,
-    ) -> list[Violation]:
-        """A member rule over ``active`` ((index, member) of the active members), appended to ``out``. The
-        message becomes "姓名：text" so every message names the person."""
-        out = [] if out is None else out
-        fn = self.member_check
-        for i, m in active:
-            result = fn(m, facts, as_of)
-            if not result:
-                continue
-            for fld, text in result if isinstance(result, list) else [result]:
-                out.append(Violation(self.code, self.level, f"{m.name or '（未填姓名）'}：{text}"[:300], i, m.id, fld))
-        return out
 
 
 CATALOGUE: dict[str, Rule] = {}
@@ -692,14 +685,11 @@ def member_rule(
 def validate_household(facts: HouseholdFacts, as_of: dt.date) -> list[Violation]:
     """Every rule of the catalogue over one household; ``as_of`` is the reference date for ages."""
     violations: list[Violation] = []
-    # The active members are listed once for all member rules, which append straight to the result
-    # (imports check 50,000 households).
-    active = [(i, m) for i, m in enumerate(facts.members) if m.active]
+    # The active members are listed once for all member rules, and every rule appends straight to the
+    # result (imports check 50,000 households).
+    active = list(facts.active_members())
     for rule in CATALOGUE.values():
-        if rule.member_check is not None:
-            rule.run_members(facts, active, as_of, violations)
-        else:
-            violations.extend(rule.run(facts, as_of))
+        rule.run(facts, active, as_of, violations)
     return violations
 
 
