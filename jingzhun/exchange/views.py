@@ -25,7 +25,7 @@ from jingzhun.jobs import progress as job_progress
 from jingzhun.jobs.models import Job, JobStatus
 from jingzhun.jobs.runner import enqueue
 from jingzhun.jobs.views import visible_jobs
-from jingzhun.registry.filters import FIRST_YEAR, HouseholdFilterForm, HouseholdQuery, default_year
+from jingzhun.registry.filters import HouseholdFilterForm, HouseholdQuery, default_year, requested_year
 from jingzhun.registry.models import Household
 
 
@@ -51,11 +51,9 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def template_download(request: HttpRequest) -> HttpResponse:
-    raw = request.GET.get("year", "")
     # The year the county is filling in: the latest with records in the user's area (not the calendar year,
     # whose records usually do not exist yet), unless one is asked for.
-    year = int(raw) if raw.isdigit() and FIRST_YEAR <= int(raw) <= dt.date.today().year + 1 else None
-    year = year or default_year(request.user.scope_prefix or "")
+    year = requested_year(request) or default_year(request.user.scope_prefix or "")
     response = HttpResponse(build_template(year), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(True, f"建档立卡户信息导入模板_{year}.xlsx")
     return response

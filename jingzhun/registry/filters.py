@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.db.models import Q, QuerySet
@@ -23,7 +23,10 @@ from jingzhun.regions.models import Region
 from jingzhun.registry.idcard import DISABILITY_CATEGORIES
 from jingzhun.registry.models import HouseholdStatus, HouseholdYear, Member, MemberStatus
 
-FIRST_YEAR = 2013
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+FIRST_YEAR = 2013  # 建档立卡 began in 2014; 2013 figures were collected as the baseline
 MATERIALIZE_LIMIT = 2000
 ID_SUFFIX = re.compile(r"^\d{3,5}[\dX]$")  # last 4–6 characters of an ID (the check character may be X)
 FULL_ID = re.compile(r"^(\d{17}[\dX]|\d{17}[\dX]\d{2})$")
@@ -31,6 +34,15 @@ FULL_ID = re.compile(r"^(\d{17}[\dX]|\d{17}[\dX]\d{2})$")
 
 def year_range() -> list[int]:
     return list(range(dt.date.today().year, FIRST_YEAR - 1, -1))
+
+
+def requested_year(request_or_raw: HttpRequest | str | int) -> int | None:
+    """A year asked for (a request's ?year=, or the raw value) when the records can cover it: FIRST_YEAR to
+    next year (filled in ahead). Anything else, missing or not a number, is None."""
+    raw = str(request_or_raw) if isinstance(request_or_raw, str | int) else request_or_raw.GET.get("year", "")
+    if raw.isascii() and raw.isdigit() and FIRST_YEAR <= int(raw) <= dt.date.today().year + 1:
+        return int(raw)
+    return None
 
 
 def default_year(prefix: str = "") -> int:

@@ -5,8 +5,6 @@ Every object is looked up through the user's scope, so a card or register outsid
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -17,7 +15,7 @@ from jingzhun.core.scope import get_visible_or_404
 from jingzhun.core.tabular import xlsx_response
 from jingzhun.regions.models import Region, RegionLevel
 from jingzhun.registry import documents
-from jingzhun.registry.filters import FIRST_YEAR, default_year, year_range
+from jingzhun.registry.filters import default_year, requested_year, year_range
 
 
 def _pdf_response(data: bytes, filename: str) -> HttpResponse:
@@ -66,16 +64,8 @@ def member_card_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return _pdf_response(documents.member_card_pdf(card), f"人有卡-{card.household_number}-{card.name}.pdf")
 
 
-def _requested_year(request: HttpRequest) -> int | None:
-    """?year= when it is a year the registers cover, else None."""
-    raw = request.GET.get("year", "")
-    if raw.isdigit() and FIRST_YEAR <= int(raw) <= dt.date.today().year + 1:
-        return int(raw)
-    return None
-
-
 def _register_year(request: HttpRequest, region: Region) -> int:
-    return _requested_year(request) or default_year(region.prefix)
+    return requested_year(request) or default_year(region.prefix)
 
 
 def village_register(request: HttpRequest, code: str) -> FileResponse:
@@ -121,7 +111,7 @@ def registers(request: HttpRequest) -> HttpResponse:
         {
             "townships": list(townships.values()),
             "orphans": orphans,
-            "year": _requested_year(request),
+            "year": requested_year(request),
             "years": year_range(),
             "title": _("档案名册"),
             "active_nav": "registers",

@@ -8,7 +8,6 @@ must be equal.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -26,10 +25,9 @@ from jingzhun.core.scope import can_see_code, get_visible_or_404, require_write
 from jingzhun.policy import services as policy
 from jingzhun.regions.models import Region, RegionFlagKind, RegionLevel
 from jingzhun.registry.documents import poor_village_status
-from jingzhun.registry.filters import default_year
+from jingzhun.registry.filters import default_year, requested_year
 from jingzhun.registry.models import Household, HouseholdStatus, HouseholdYear, Member, VillageYear
 
-FIRST_YEAR = 2013  # 建档立卡 began in 2014; 2013 figures were collected as the baseline
 HAN = "01"  # 民族 code of 汉族 (GB/T 3304); 02–56 are the minority groups
 MINORITY_CODES = ("02", "56")
 NO_DIBAO = ("", "0")  # 享受低保政策情况: blank or 未享受
@@ -255,10 +253,6 @@ def _village_or_404(request: HttpRequest, code: str) -> Region:
     return get_visible_or_404(Region.objects.filter(level=RegionLevel.VILLAGE), request.user, code=code)
 
 
-def _valid_year(value: int) -> bool:
-    return FIRST_YEAR <= value <= dt.date.today().year + 1
-
-
 def _year_choices(code: str, chosen: int) -> list[int]:
     years = set(VillageYear.objects.filter(village_id=code).values_list("year", flat=True))
     years |= set(HouseholdYear.objects.filter(village_code=code).values_list("year", flat=True).distinct())
@@ -268,10 +262,8 @@ def _year_choices(code: str, chosen: int) -> list[int]:
 
 def village_detail(request: HttpRequest, code: str) -> HttpResponse:
     village = _village_or_404(request, code)
-    raw = request.GET.get("year", "")
-    if raw.isdigit() and _valid_year(int(raw)):
-        year = int(raw)
-    else:
+    year = requested_year(request)
+    if year is None:
         latest = VillageYear.objects.filter(village=village).order_by("-year").values_list("year", flat=True).first()
         year = latest or default_year(village.prefix)
     record = VillageYear.objects.filter(village=village, year=year).first()
@@ -339,7 +331,7 @@ def village_year_edit(request: HttpRequest, code: str, year: int) -> HttpRespons
     """Create or edit one year's 村情 (writes are audited by AuditedModel with the request's actor)."""
     village = _village_or_404(request, code)
     require_write(request.user, village.code)
-    if not _valid_year(year):
+    if requested_year(year) is None:
         raise Http404
     record = VillageYear.objects.filter(village=village, year=year).first() or VillageYear(village=village, year=year)
     form = VillageYearForm(request.POST or None, instance=record)
