@@ -1,7 +1,8 @@
 """Load the demo county (零陵区): regions, flags, one login per role and the generated households.
 
 Safe to run again: a second run adds nothing. ``--households N`` sets the size (default: the 12,187
-paired households of the seed report, ~40,000 members); ``--households 300000`` builds the benchmark set.
+paired households of the seed report, ~40,000 members; more to try the pages at scale; 0 for regions
+and logins only).
 """
 
 from __future__ import annotations
