@@ -109,16 +109,9 @@ def summary(request: HttpRequest) -> HttpResponse:
             "rule": rule,
             "rule_title": CATALOGUE[rule].title if rule in CATALOGUE else rule,
             "level": level,
-            "query": _query(request),
             "active_nav": "quality",
         },
     )
-
-
-def _query(request: HttpRequest) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
 
 
 def _village_or_404(request: HttpRequest, code: str) -> Region:
@@ -154,7 +147,6 @@ def village(request: HttpRequest, code: str) -> HttpResponse:
                 last_run=Max("detected_at"),
             ),
             "can_recheck": user.can_write and can_see_code(user, region.code),
-            "query": _query(request),
             "active_nav": "quality",
         },
     )

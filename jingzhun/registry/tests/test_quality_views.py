@@ -128,3 +128,18 @@ def test_recheck_refused_to_read_only_roles_and_needs_post(client, make_user, tr
 def test_anonymous_users_are_sent_to_login(client, tree):
     response = client.get(reverse("registry:quality_summary"))
     assert response.status_code == 302 and reverse("accounts:login") in response["Location"]
+
+
+def test_village_pager_keeps_the_filters(client, make_user, tree, issues):
+    a1, _b1 = issues
+    QualityIssue.objects.bulk_create(
+        QualityIssue(household=a1, village_code=tree.village_a1, rule_code="2_01_013", level="warning", message="x")
+        for _ in range(250)
+    )
+    client.force_login(make_user(Role.COUNTY_ADMIN, tree.county))
+    url = reverse("registry:quality_village", args=[tree.village_a1])
+    first = client.get(url, {"level": "warning", "rule": "2_01_013"}).content.decode()
+    assert 'href="?level=warning&amp;rule=2_01_013&amp;page=2"' in first
+    second = client.get(url, {"level": "warning", "rule": "2_01_013", "page": "2"}).content.decode()
+    assert 'href="?level=warning&amp;rule=2_01_013&amp;page=1"' in second
+    assert "page=3" not in second and "page=2&amp;page" not in second
