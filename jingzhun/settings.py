@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "jingzhun.jobs",
     "jingzhun.exchange",
     "jingzhun.demo",
+    "jingzhun.portal",
 ]
 
 MIDDLEWARE = [
