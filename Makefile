@@ -37,12 +37,14 @@ run: demo
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 	$(MANAGE) makemigrations --check --dry-run >/dev/null || (echo "Model changes without migrations" && exit 1)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -q
 
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: setup
 	$(BIN)/ruff check --fix .

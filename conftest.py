@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from jingzhun.accounts.roles import Role
-from jingzhun.core.testing import RegionTree, UserFactory, build_region_tree
+from jingzhun.accounts.testing import UserFactory
+from jingzhun.regions.testing import RegionTree, build_region_tree
 
 
 @pytest.fixture(autouse=True)

@@ -616,9 +616,9 @@ def iex_resources() -> tuple[Any, Any, Any]:
 
     from jingzhun.exchange.layout import FALSE_WORDS, HOUSEHOLD_COLUMNS, MEMBER_COLUMNS, TRUE_WORDS, Column
     from jingzhun.policy import services as policy
+    from jingzhun.policy.income import compute_income
     from jingzhun.regions.models import Region
     from jingzhun.registry.idcard import parse_id_number
-    from jingzhun.registry.income import compute_income
     from jingzhun.registry.models import Household, HouseholdYear, Member
 
     class LabelWidget(widgets.Widget):

@@ -1,9 +1,10 @@
-from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog, set_language
 
+from jingzhun.core.access import logged_in, public
+
 urlpatterns = [
-    path("", include("jingzhun.core.urls")),
+    path("", include("jingzhun.portal.urls")),
     path("accounts/", include("jingzhun.accounts.urls")),
     path("regions/", include("jingzhun.regions.urls")),
     path("audit/", include("jingzhun.audit.urls")),
@@ -11,6 +12,6 @@ urlpatterns = [
     path("policy/", include("jingzhun.policy.urls")),
     path("jobs/", include("jingzhun.jobs.urls")),
     path("exchange/", include("jingzhun.exchange.urls")),
-    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
-    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("i18n/setlang/", public(set_language), name="set_language"),
+    path("jsi18n/", logged_in(JavaScriptCatalog.as_view()), name="javascript-catalog"),
 ]

@@ -15,7 +15,7 @@ from jingzhun.accounts import rules, throttle
 from jingzhun.accounts.models import User, UserQuerySet
 from jingzhun.accounts.roles import Role, grantable_roles
 from jingzhun.audit.middleware import client_addr
-from jingzhun.regions import codes
+from jingzhun.core import codes
 from jingzhun.regions.models import Region
 
 LOCKED_MESSAGE = _("登录失败次数过多，已暂时锁定，请 %(minutes)s 分钟后再试。")

@@ -6,16 +6,11 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from jingzhun.accounts.roles import (
-    AUDIT_READER_ROLES,
-    READ_ONLY_ROLES,
-    REFERENCE_DATA_ROLES,
-    USER_MANAGER_ROLES,
-    Role,
-)
+from jingzhun.accounts.roles import ROLE_CAPABILITIES, Role
 from jingzhun.audit.models import AuditedModel
+from jingzhun.core import codes
+from jingzhun.core.access import Capability
 from jingzhun.core.scope import ScopedQuerySet
-from jingzhun.regions import codes
 
 
 class UserQuerySet(ScopedQuerySet):
@@ -70,21 +65,30 @@ class User(AuditedModel, AbstractUser):
             return ""
         return None
 
+    def has_capability(self, capability: Capability) -> bool:
+        """What the role allows (accounts.roles.ROLE_CAPABILITIES); nothing for an inactive user."""
+        if not self.is_active:
+            return False
+        held = ROLE_CAPABILITIES.get(self.role, frozenset())
+        if capability == Capability.MANAGE_REFERENCE and self.is_superuser and Capability.EDIT in held:
+            return True
+        return capability in held
+
     @property
     def can_write(self) -> bool:
-        return self.is_active and self.role not in READ_ONLY_ROLES
+        return self.has_capability(Capability.EDIT)
 
     @property
     def can_manage_users(self) -> bool:
-        return self.is_active and self.role in USER_MANAGER_ROLES
+        return self.has_capability(Capability.MANAGE_USERS)
 
     @property
     def can_read_audit(self) -> bool:
-        return self.is_active and self.role in AUDIT_READER_ROLES
+        return self.has_capability(Capability.READ_AUDIT)
 
     @property
     def can_manage_reference_data(self) -> bool:
-        return self.is_active and (self.role in REFERENCE_DATA_ROLES or self.is_superuser)
+        return self.has_capability(Capability.MANAGE_REFERENCE)
 
 
 class LoginAttempt(models.Model):

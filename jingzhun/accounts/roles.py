@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from jingzhun.regions.codes import Level
+from jingzhun.core.access import Capability
+from jingzhun.core.codes import Level
 
 
 class Role(models.TextChoices):
@@ -33,6 +34,18 @@ READ_ONLY_ROLES = frozenset({Role.LEADER, Role.AUDITOR})
 USER_MANAGER_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.COUNTY_ADMIN})
 AUDIT_READER_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.COUNTY_ADMIN, Role.AUDITOR})
 REFERENCE_DATA_ROLES = frozenset({Role.SYSTEM_ADMIN})
+
+# What each role may do: the views declare the capability they need (core.access.requires).
+ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    role: frozenset(
+        {Capability.VIEW}
+        | ({Capability.EDIT} if role not in READ_ONLY_ROLES else set())
+        | ({Capability.MANAGE_USERS} if role in USER_MANAGER_ROLES else set())
+        | ({Capability.READ_AUDIT} if role in AUDIT_READER_ROLES else set())
+        | ({Capability.MANAGE_REFERENCE} if role in REFERENCE_DATA_ROLES else set())
+    )
+    for role in Role
+}
 
 
 def can_grant(granter_role: str, target_role: str) -> bool:

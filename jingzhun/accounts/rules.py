@@ -14,17 +14,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
 from jingzhun.accounts.roles import FINEST_SCOPE_LEVEL, ROLE_WIDEST_LEVEL, Role, can_grant, role_allows_level
+from jingzhun.core import codes
 from jingzhun.core.scope import can_see_code, user_scope_prefix
-from jingzhun.regions import codes
 from jingzhun.regions.models import Region, RegionLevel
 
 # Above this many regions a select list is unusable; the form asks for a code instead.
 REGION_SELECT_LIMIT = 1500
-
-
-def require_user_manager(actor: Any) -> None:
-    if not getattr(actor, "can_manage_users", False):
-        raise PermissionDenied(_("您的角色没有用户管理权限"))
 
 
 def can_edit_user(actor: Any, target: Any) -> bool:

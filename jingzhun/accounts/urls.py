@@ -2,12 +2,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from jingzhun.accounts import views
+from jingzhun.core.access import logged_in, public
 
 app_name = "accounts"
 urlpatterns = [
     # LoginView is login_not_required (Django 5.1+); LogoutView accepts POST only, so a link cannot log out.
-    path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", public(views.LoginView.as_view()), name="login"),
+    path("logout/", logged_in(auth_views.LogoutView.as_view()), name="logout"),
     path("me/", views.my_account, name="my_account"),
     path("users/", views.user_list, name="user_list"),
     path("users/new/", views.user_create, name="user_create"),

@@ -34,6 +34,7 @@ from jingzhun.accounts.models import User
 from jingzhun.accounts.roles import Role
 from jingzhun.audit.context import audit_reason
 from jingzhun.audit.models import AuditEntry
+from jingzhun.core.access import Capability, logged_in, requires
 from jingzhun.core.scope import get_visible_or_404
 from jingzhun.regions.models import Region
 
@@ -75,9 +76,9 @@ def _user_queryset() -> Any:
     return User.objects.select_related("scope_region")
 
 
+@requires(Capability.MANAGE_USERS)
 def user_list(request: HttpRequest) -> HttpResponse:
     actor = request.user
-    rules.require_user_manager(actor)
     users = _user_queryset().visible_to(actor)
     form = UserFilterForm(request.GET or None, actor=actor)
     if form.is_valid():
@@ -90,9 +91,9 @@ def user_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@requires(Capability.MANAGE_USERS)
 def user_create(request: HttpRequest) -> HttpResponse:
     actor = request.user
-    rules.require_user_manager(actor)
     form = UserForm(_posted(request), actor=actor, initial={"role": Role.VILLAGE})
     if request.method == "POST" and form.is_valid():
         with audit_reason(_("新建用户")):
@@ -102,9 +103,9 @@ def user_create(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/user_form.html", {"form": form, "creating": True, "active_nav": "users"})
 
 
+@requires(Capability.MANAGE_USERS)
 def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.user
-    rules.require_user_manager(actor)
     target = get_visible_or_404(_user_queryset(), actor, pk=pk)
     lock = throttle.lock_remaining(target.username, None)
     context = {
@@ -119,9 +120,9 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "accounts/user_detail.html", context)
 
 
+@requires(Capability.MANAGE_USERS)
 def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.user
-    rules.require_user_manager(actor)
     target = get_visible_or_404(_user_queryset(), actor, pk=pk)
     rules.require_edit_user(actor, target)
     form = UserForm(_posted(request), instance=target, actor=actor)
@@ -138,10 +139,10 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@requires(Capability.MANAGE_USERS)
 def user_set_active(request: HttpRequest, pk: int, active: bool) -> HttpResponse:
     """停用 / 启用: accounts are never deleted, because the audit log refers to them."""
     actor = request.user
-    rules.require_user_manager(actor)
     target = get_visible_or_404(_user_queryset(), actor, pk=pk)
     rules.require_edit_user(actor, target)
     if target.pk == actor.pk:
@@ -166,9 +167,9 @@ def user_set_active(request: HttpRequest, pk: int, active: bool) -> HttpResponse
     )
 
 
+@requires(Capability.MANAGE_USERS)
 def user_password(request: HttpRequest, pk: int) -> HttpResponseBase:
     actor = request.user
-    rules.require_user_manager(actor)
     target = get_visible_or_404(_user_queryset(), actor, pk=pk)
     if target.pk == actor.pk:
         return redirect("accounts:my_account")  # one's own password needs the current one
@@ -183,6 +184,7 @@ def user_password(request: HttpRequest, pk: int) -> HttpResponseBase:
     return render(request, "accounts/user_password.html", {"target": target, "form": form, "active_nav": "users"})
 
 
+@logged_in
 def my_account(request: HttpRequest) -> HttpResponse:
     """我的账号: one's own details, recent login attempts and the password change (any role)."""
     user = request.user

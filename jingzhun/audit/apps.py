@@ -1,5 +1,12 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
 from django.apps import AppConfig
 from django.db.models.signals import post_delete, pre_delete
+from django.utils.translation import gettext_lazy as _
+
+from jingzhun.core.contributions import NavEntry
 
 
 class AuditConfig(AppConfig):
@@ -18,3 +25,6 @@ class AuditConfig(AppConfig):
                 uid = f"audit-delete-{model._meta.label_lower}"
                 pre_delete.connect(record_pre_delete, sender=model, dispatch_uid=f"pre-{uid}")
                 post_delete.connect(record_post_delete, sender=model, dispatch_uid=f"post-{uid}")
+
+    def nav_entries(self) -> Iterable[NavEntry]:
+        return [NavEntry("audit", _("操作日志"), "audit:search", order=95, visible=lambda u: u.can_read_audit)]

@@ -23,8 +23,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from jingzhun.audit.models import AuditedModel, AuditEntry, audited_models
+from jingzhun.core import codes
+from jingzhun.core.contributions import region_names
 from jingzhun.core.scope import can_see_code, code_prefix_q, user_scope_prefix
-from jingzhun.regions import codes
 
 PAGE_SIZE = 50
 
@@ -361,10 +362,7 @@ def field_changes(entry: AuditEntry) -> list[FieldChange]:
 
 def entry_views(entries: list[AuditEntry], *, with_changes: bool = True) -> list[EntryView]:
     """Decorate a page of entries (one query for the region names of the whole page)."""
-    from jingzhun.regions.models import Region
-
-    region_codes = {e.region_code for e in entries if e.region_code}
-    names = dict(Region.objects.filter(code__in=region_codes).values_list("code", "name")) if region_codes else {}
+    names = region_names(e.region_code for e in entries)
     labels: dict[str, str] = {}
     views = []
     for e in entries:

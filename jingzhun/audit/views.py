@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -31,15 +30,11 @@ from jingzhun.audit.search import (
     search,
     visible_entries,
 )
+from jingzhun.core.access import Capability, requires
 from jingzhun.core.scope import can_see_code
 from jingzhun.core.tabular import csv_stream, formula_safe
 
 logger = logging.getLogger("jingzhun.audit")
-
-
-def _require_reader(request: HttpRequest) -> None:
-    if not request.user.can_read_audit:
-        raise PermissionDenied(_("只有系统管理员、县级管理员和纪检审计人员可以查阅操作日志"))
 
 
 def _int_param(request: HttpRequest, name: str) -> int | None:
@@ -64,8 +59,8 @@ def _form_and_filters(request: HttpRequest) -> tuple[AuditSearchForm, Filters | 
     return form, form.filters()
 
 
+@requires(Capability.READ_AUDIT)
 def search_page(request: HttpRequest) -> HttpResponse:
-    _require_reader(request)
     form, filters = _form_and_filters(request)
     context: dict[str, Any] = {"form": form, "active_nav": "audit", "filter_query": _filter_query(request)}
     if filters is not None:
@@ -79,8 +74,8 @@ def search_page(request: HttpRequest) -> HttpResponse:
     return render(request, "audit/search.html", context)
 
 
+@requires(Capability.READ_AUDIT)
 def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_reader(request)
     entry = get_object_or_404(visible_entries(request.user), pk=pk)
     # Local integrity: does this entry still match its hash and link to its neighbours? (The whole chain
     # is checked by manage.py verify_audit.) Neighbours may lie outside the scope: only yes/no is shown.
@@ -105,6 +100,7 @@ def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@requires(Capability.VIEW)
 def history(request: HttpRequest, object_type: str, object_id: str) -> HttpResponse:
     """变更历史 of one object, newest first (its entries within the user's scope)."""
     model = model_for_type(object_type)
@@ -159,9 +155,9 @@ CSV_COLUMNS = [
 ]
 
 
+@requires(Capability.READ_AUDIT)
 def export_csv(request: HttpRequest) -> HttpResponse:
     """The filtered entries as CSV (UTF-8 with BOM for Excel), streamed so any size stays in constant memory."""
-    _require_reader(request)
     _form, filters = _form_and_filters(request)
     if filters is None:
         return HttpResponseBadRequest(_("筛选条件有误，请返回修改"))

@@ -7,7 +7,7 @@ ScopedQuerySet, and views go through ``visible_to(user)`` for lists and exports,
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -15,10 +15,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from jingzhun.regions.codes import prefix_upper_bound
-
-if TYPE_CHECKING:
-    from jingzhun.accounts.models import User
+from jingzhun.core.codes import prefix_upper_bound
 
 M = TypeVar("M", bound=models.Model)
 
@@ -45,7 +42,7 @@ class ScopedQuerySet(models.QuerySet):
     def in_region(self, prefix: str) -> ScopedQuerySet:
         return self.filter(code_prefix_q(self.model.scope_field, prefix))
 
-    def visible_to(self, user: User | Any) -> ScopedQuerySet:
+    def visible_to(self, user: Any) -> ScopedQuerySet:
         prefix = user_scope_prefix(user)
         if prefix is None:
             return self.none()

@@ -20,7 +20,7 @@ from jingzhun.core.bulkwrite import insert_rows
 from jingzhun.demo import households as gen
 from jingzhun.demo import regions as demo_regions
 from jingzhun.policy import services as policy
-from jingzhun.registry.income import IncomeFormulaSpec, compute_income
+from jingzhun.policy.income import IncomeFormulaSpec, compute_income
 from jingzhun.registry.models import Household, HouseholdYear, Member, MemberStatus
 
 CHUNK = 1000

@@ -35,6 +35,7 @@ from django.db.models import Max
 
 from jingzhun.audit.models import Action, append_entries, to_audit_value
 from jingzhun.core import bulkwrite
+from jingzhun.core import codes as region_codes
 from jingzhun.core.batching import chunked
 from jingzhun.exchange.layout import (
     HOUSEHOLD_COLUMNS,
@@ -49,11 +50,10 @@ from jingzhun.exchange.layout import (
 )
 from jingzhun.exchange.reader import Sheet, read_files
 from jingzhun.policy import services as policy
-from jingzhun.regions import codes as region_codes
+from jingzhun.policy.income import compute_income
 from jingzhun.regions.models import Region
 from jingzhun.registry import quality
 from jingzhun.registry.idcard import IdNumberError, parse_id_number
-from jingzhun.registry.income import compute_income
 from jingzhun.registry.models import HEAD_RELATIONSHIP, Household, HouseholdYear, Member, MemberStatus
 from jingzhun.registry.quality_pool import HouseholdInput, QualityChecks
 from jingzhun.registry.services import NumberAllocator

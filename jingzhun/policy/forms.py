@@ -3,8 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext as _
 
+from jingzhun.core.codes import CodeError, normalize_code, prefix_of
 from jingzhun.policy.models import CodeItem, IncomeFormula, PovertyLine
-from jingzhun.regions.codes import CodeError, normalize_code, prefix_of
 
 
 def clean_prefix(value: str) -> str:

@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from jingzhun.audit.models import AuditedModel
-from jingzhun.registry.income import DEDUCTION_ITEMS, INCOME_ITEMS, IncomeFormulaSpec
+from jingzhun.policy.income import DEDUCTION_ITEMS, INCOME_ITEMS, IncomeFormulaSpec
 
 
 class CodeTable(AuditedModel):

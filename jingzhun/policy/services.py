@@ -9,8 +9,8 @@ from functools import lru_cache
 
 from django.db.models.signals import post_delete, post_save
 
+from jingzhun.policy.income import IncomeFormulaSpec
 from jingzhun.policy.models import CodeItem, CodeTable, IncomeFormula, PovertyLine
-from jingzhun.registry.income import IncomeFormulaSpec
 
 # Code tables are small and read on every page; each process keeps them for a short while. Edits clear this
 # process's copy at once; other worker processes pick them up within CACHE_SECONDS.

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from jingzhun.core.access import Capability, requires
 from jingzhun.policy.forms import CodeItemForm, IncomeFormulaForm, PovertyLineForm
 from jingzhun.policy.models import CodeItem, CodeTable, IncomeFormula, PovertyLine
 
-
-def _require_admin(request: HttpRequest) -> None:
-    if not request.user.can_manage_reference_data:
-        raise PermissionDenied(_("只有系统管理员可以修改政策参数"))
+# 政策参数 and 行政区划 are reference data: read by all, changed by the system administrator.
+edits_policy = requires(Capability.MANAGE_REFERENCE, message=gettext_lazy("只有系统管理员可以修改政策参数"))
 
 
+@requires(Capability.VIEW)
 def overview(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -34,11 +34,11 @@ def overview(request: HttpRequest) -> HttpResponse:
     )
 
 
+@requires(Capability.VIEW, write=Capability.MANAGE_REFERENCE, message=gettext_lazy("只有系统管理员可以修改政策参数"))
 def code_table(request: HttpRequest, key: str) -> HttpResponse:
     table = get_object_or_404(CodeTable, key=key)
     form = CodeItemForm()
     if request.method == "POST":
-        _require_admin(request)
         form = CodeItemForm(request.POST, instance=CodeItem(table=table))
         if form.is_valid():
             form.save()
@@ -58,7 +58,6 @@ def code_table(request: HttpRequest, key: str) -> HttpResponse:
 
 
 def _edit(request: HttpRequest, form_class: type[ModelForm], instance, title: str, back: str) -> HttpResponse:
-    _require_admin(request)
     back = resolve_url(back)
     form = form_class(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
@@ -68,17 +67,20 @@ def _edit(request: HttpRequest, form_class: type[ModelForm], instance, title: st
     return render(request, "policy/edit.html", {"form": form, "title": title, "back": back, "active_nav": "policy"})
 
 
+@edits_policy
 def code_item_edit(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(CodeItem.objects.select_related("table"), pk=pk)
     back = reverse("policy:code_table", args=[item.table.key])
     return _edit(request, CodeItemForm, item, _("修改代码项：%(table)s") % {"table": item.table.name}, back)
 
 
+@edits_policy
 def line_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     line = get_object_or_404(PovertyLine, pk=pk) if pk else None
     return _edit(request, PovertyLineForm, line, _("收入标准"), "policy:overview")
 
 
+@edits_policy
 def formula_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     formula = get_object_or_404(IncomeFormula, pk=pk) if pk else None
     return _edit(request, IncomeFormulaForm, formula, _("收入计算口径"), "policy:overview")

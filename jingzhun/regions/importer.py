@@ -18,10 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jingzhun.audit.models import Action, append_entries, diff_states
-from jingzhun.core import bulkwrite
+from jingzhun.core import bulkwrite, codes
 from jingzhun.core.batching import chunked
 from jingzhun.core.tabular import Table, TableError, find_column, read_table
-from jingzhun.regions import codes
 from jingzhun.regions.models import Region, UrbanRuralCode
 
 CODE_HEADERS = ("code", "代码", "统计用区划代码", "区划代码")

@@ -10,8 +10,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from jingzhun.audit.models import AuditedModel
+from jingzhun.core import codes
 from jingzhun.core.scope import ScopedQuerySet, code_prefix_q
-from jingzhun.regions import codes
 
 
 class RegionLevel(models.IntegerChoices):

@@ -22,15 +22,20 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jingzhun.audit.context import audit_reason
+from jingzhun.core.access import Capability, has_capability, requires
 from jingzhun.core.scope import get_visible_or_404, require_write, user_scope_prefix
 from jingzhun.core.tabular import xlsx_response
 from jingzhun.regions import export as region_export
 from jingzhun.regions.forms import ReasonForm, RegionEditForm, RegionFlagForm, RegionUploadForm
 from jingzhun.regions.importer import ImportResult, import_regions
 from jingzhun.regions.models import Region, RegionFlag, RegionFlagKind, RegionLevel, RegionQuerySet, not_retired_q
+
+# 政策参数 and 行政区划 are reference data: read by all, changed by the system administrator.
+edits_regions = requires(Capability.MANAGE_REFERENCE, message=gettext_lazy("只有系统管理员可以修改行政区划"))
 
 SESSION_KEY = "regions_import"
 UPLOAD_MAX_AGE_SECONDS = 24 * 3600
@@ -55,9 +60,10 @@ def _children(region: Region, user: Any, show_retired: bool) -> list[Region]:
 
 
 def _can_manage(user: Any) -> bool:
-    return bool(getattr(user, "can_manage_reference_data", False) and getattr(user, "can_write", False))
+    return has_capability(user, Capability.MANAGE_REFERENCE)
 
 
+@requires(Capability.VIEW)
 @require_GET
 def browse(request: HttpRequest) -> HttpResponse:
     """Start the drill-down at the top of the user's scope; a national user sees the provinces."""
@@ -101,6 +107,7 @@ def _flag_table(region: Region, flags: list[RegionFlag]) -> dict[str, Any]:
     return {"years": years, "rows": rows}
 
 
+@requires(Capability.VIEW)
 @require_GET
 def detail(request: HttpRequest, code: str) -> HttpResponse:
     user = request.user
@@ -135,6 +142,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+@requires(Capability.VIEW)
 @require_GET
 def children(request: HttpRequest, code: str) -> HttpResponse:
     """HTMX fragment: the next level of the tree under ``code``."""
@@ -147,6 +155,7 @@ def children(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+@requires(Capability.VIEW)
 @require_GET
 def export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     """The visible subtree of ``code`` as CSV or XLSX (retired codes with ?retired=1)."""
@@ -167,8 +176,6 @@ def _editable_region(request: HttpRequest, code: str) -> Region:
     """The region, if visible (else 404) and the user may change reference data there (else 403)."""
     region = get_visible_or_404(Region.objects.all(), request.user, code=code)
     require_write(request.user, region.code)
-    if not request.user.can_manage_reference_data:
-        raise PermissionDenied(_("只有系统管理员可以修改行政区划"))
     return region
 
 
@@ -194,6 +201,7 @@ def _edit_page(
     )
 
 
+@edits_regions
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, code: str) -> HttpResponse:
     """Name, 城乡分类代码 and validity dates; saved through AuditedModel, so each change is logged."""
@@ -219,6 +227,7 @@ def edit(request: HttpRequest, code: str) -> HttpResponse:
     return redirect("regions:detail", code=region.code)
 
 
+@edits_regions
 @require_POST
 def flag_add(request: HttpRequest, code: str) -> HttpResponse:
     region = _editable_region(request, code)
@@ -231,6 +240,7 @@ def flag_add(request: HttpRequest, code: str) -> HttpResponse:
     return redirect("regions:edit", code=region.code)
 
 
+@edits_regions
 @require_POST
 def flag_delete(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     """Remove a mistaken flag record (the audit log keeps what it said)."""
@@ -255,8 +265,6 @@ def flag_delete(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 def _import_scope(request: HttpRequest) -> str:
     """The prefix the administrator may change through an import; refuses everyone else (403)."""
     user = request.user
-    if not _can_manage(user):
-        raise PermissionDenied(_("只有系统管理员可以导入行政区划"))
     prefix = user_scope_prefix(user)
     if prefix is None:
         raise PermissionDenied(_("未设置管辖范围"))
@@ -310,6 +318,7 @@ def _import_page(
     return render(request, "regions/import.html", context, status=status)
 
 
+@requires(Capability.MANAGE_REFERENCE, message=gettext_lazy("只有系统管理员可以导入行政区划"))
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
     """Upload → validate the whole file without writing → preview; the file waits for confirmation."""
@@ -339,6 +348,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     return _import_page(request, RegionUploadForm(), result=result, pending=pending)
 
 
+@requires(Capability.MANAGE_REFERENCE, message=gettext_lazy("只有系统管理员可以导入行政区划"))
 @require_POST
 def import_confirm(request: HttpRequest) -> HttpResponse:
     """Write the previewed file: validated again inside the writing transaction, all or nothing."""
@@ -370,6 +380,7 @@ def import_confirm(request: HttpRequest) -> HttpResponse:
     return redirect(reverse("regions:browse"))
 
 
+@requires(Capability.MANAGE_REFERENCE, message=gettext_lazy("只有系统管理员可以导入行政区划"))
 @require_POST
 def import_cancel(request: HttpRequest) -> HttpResponse:
     _import_scope(request)

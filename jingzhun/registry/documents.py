@@ -20,9 +20,9 @@ from django.utils.translation import gettext as _
 
 from jingzhun.core.batching import chunked
 from jingzhun.policy import services as policy
+from jingzhun.policy.income import DEDUCTION_ITEMS, INCOME_ITEMS, IncomeFormulaSpec
 from jingzhun.regions.models import Region, RegionFlag, RegionFlagKind, RegionLevel
 from jingzhun.registry.idcard import DISABILITY_CATEGORIES, IdNumberError, age_on, parse_id_number
-from jingzhun.registry.income import DEDUCTION_ITEMS, INCOME_ITEMS, IncomeFormulaSpec
 from jingzhun.registry.models import (
     CODE_FIELDS,
     HEAD_RELATIONSHIP,

@@ -16,9 +16,9 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from jingzhun.core import codes
 from jingzhun.core.scope import code_prefix_q
 from jingzhun.policy import services as policy
-from jingzhun.regions import codes
 from jingzhun.regions.models import Region
 from jingzhun.registry.idcard import DISABILITY_CATEGORIES
 from jingzhun.registry.models import HouseholdStatus, HouseholdYear, Member, MemberStatus

@@ -17,13 +17,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from jingzhun.core.codes import Level
 from jingzhun.policy import services as policy
-from jingzhun.regions.codes import Level
+from jingzhun.policy.income import DEDUCTION_ITEMS, INCOME_ITEMS
 from jingzhun.regions.models import Region
 from jingzhun.registry import quality, services
 from jingzhun.registry.filters import FIRST_YEAR, id_variants
 from jingzhun.registry.idcard import DISABILITY_CATEGORIES, IdNumberError, age_on, parse_id_number
-from jingzhun.registry.income import DEDUCTION_ITEMS, INCOME_ITEMS
 from jingzhun.registry.models import (
     CODE_FIELDS,
     HEAD_RELATIONSHIP,

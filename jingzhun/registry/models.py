@@ -323,7 +323,7 @@ class HouseholdYear(CodedFields, AuditedModel):
         return self.village_code
 
     def income_components(self) -> dict[str, Decimal]:
-        from jingzhun.registry.income import DEDUCTION_ITEMS, INCOME_ITEMS
+        from jingzhun.policy.income import DEDUCTION_ITEMS, INCOME_ITEMS
 
         return {k: getattr(self, k) for k, _label in INCOME_ITEMS + DEDUCTION_ITEMS}
 

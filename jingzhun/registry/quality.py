@@ -63,6 +63,7 @@ from django.utils.translation import gettext_noop
 
 from jingzhun.core.batching import chunked
 from jingzhun.policy.defaults import CODE_TABLES
+from jingzhun.policy.income import CENT, DEDUCTION_ITEMS, INCOME_ITEMS, IncomeFormulaSpec, compute_income
 from jingzhun.registry.idcard import (
     DISABILITY_CATEGORIES,
     PLACEHOLDER_PREFIX,
@@ -72,7 +73,6 @@ from jingzhun.registry.idcard import (
     mask_id_number,
     sex_in,
 )
-from jingzhun.registry.income import CENT, DEDUCTION_ITEMS, INCOME_ITEMS, IncomeFormulaSpec, compute_income
 
 ERROR = "error"
 WARNING = "warning"

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
+from jingzhun.core import codes
 from jingzhun.core.batching import chunked
-from jingzhun.regions import codes
 from jingzhun.registry.models import Household, HouseholdStatus, HouseholdYear, Member, QualityIssue
 from jingzhun.registry.quality import (
     ERROR,

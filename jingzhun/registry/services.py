@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from jingzhun.audit.context import audit_reason
 from jingzhun.core.scope import code_prefix_q
 from jingzhun.policy import services as policy
-from jingzhun.registry.income import compute_income
+from jingzhun.policy.income import compute_income
 from jingzhun.registry.models import (
     HEAD_RELATIONSHIP,
     ChangeKind,

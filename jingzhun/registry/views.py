@@ -27,9 +27,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from jingzhun.audit.context import audit_reason
+from jingzhun.core.codes import Level
 from jingzhun.core.scope import get_visible_or_404, require_write
 from jingzhun.policy import services as policy
-from jingzhun.regions.codes import Level
+from jingzhun.policy.income import DEDUCTION_ITEMS, INCOME_ITEMS
 from jingzhun.regions.models import Region
 from jingzhun.registry import services
 from jingzhun.registry.filters import FIRST_YEAR, HouseholdFilterForm, HouseholdQuery, id_variants, year_range
@@ -47,7 +48,6 @@ from jingzhun.registry.forms import (
     MemberRemoveForm,
 )
 from jingzhun.registry.idcard import age_on
-from jingzhun.registry.income import DEDUCTION_ITEMS, INCOME_ITEMS
 from jingzhun.registry.models import (
     CODE_FIELDS,
     HEAD_RELATIONSHIP,

@@ -14,8 +14,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from jingzhun.core import codes
 from jingzhun.core.scope import can_see_code, get_visible_or_404, require_write
-from jingzhun.regions import codes
 from jingzhun.regions.models import Region, RegionLevel
 from jingzhun.registry.models import QualityIssue, QualityLevel
 from jingzhun.registry.quality import CATALOGUE, ERROR, GROUPS, WARNING

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from jingzhun.accounts.models import LoginAttempt, User
 from jingzhun.accounts.roles import Role
-from jingzhun.core.testing import TEST_PASSWORD
+from jingzhun.accounts.testing import TEST_PASSWORD
 
 LOGIN = reverse("accounts:login")
 WRONG = "wrong-password-1"

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from jingzhun import settings as project_settings
 from jingzhun.accounts.roles import Role
-from jingzhun.core.testing import TEST_PASSWORD
+from jingzhun.accounts.testing import TEST_PASSWORD
 
 
 @pytest.fixture

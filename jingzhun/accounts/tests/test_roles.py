@@ -12,7 +12,7 @@ from jingzhun.accounts.roles import (
     grantable_roles,
     role_allows_level,
 )
-from jingzhun.regions.codes import Level
+from jingzhun.core.codes import Level
 
 
 def test_county_admin_cannot_grant_system_admin():

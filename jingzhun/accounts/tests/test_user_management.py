@@ -9,8 +9,8 @@ from django.urls import reverse
 from jingzhun.accounts import rules
 from jingzhun.accounts.models import User
 from jingzhun.accounts.roles import Role
+from jingzhun.accounts.testing import TEST_PASSWORD
 from jingzhun.audit.models import AuditEntry
-from jingzhun.core.testing import TEST_PASSWORD
 
 NEW_PASSWORD = "Zhunque-2024-xyz"
 USER_URLS = ["accounts:user_list", "accounts:user_create"]

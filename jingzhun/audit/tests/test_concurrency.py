@@ -11,8 +11,8 @@ from django.db import connection, transaction
 from jingzhun.audit.context import audit_context
 from jingzhun.audit.models import AuditEntry
 from jingzhun.audit.tests.helpers import verify
-from jingzhun.core.testing import build_region_tree
 from jingzhun.regions.models import Region
+from jingzhun.regions.testing import build_region_tree
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

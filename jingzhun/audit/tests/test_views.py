@@ -13,12 +13,13 @@ from django.urls import reverse
 
 from jingzhun.accounts.models import User
 from jingzhun.accounts.roles import Role
+from jingzhun.accounts.testing import UserFactory
 from jingzhun.audit import models as audit_models
 from jingzhun.audit import search as audit_search
 from jingzhun.audit.context import audit_context
 from jingzhun.audit.models import AuditEntry
-from jingzhun.core.testing import RegionTree, UserFactory, build_region_tree
 from jingzhun.regions.models import Region, RegionFlag, RegionFlagKind
+from jingzhun.regions.testing import RegionTree, build_region_tree
 
 pytestmark = pytest.mark.django_db
 

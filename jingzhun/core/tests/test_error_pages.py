@@ -19,7 +19,7 @@ def test_a_household_outside_the_scope_gives_the_chinese_404_page(client, tree, 
         assert response.status_code == 404
         page = response.content.decode()
         assert "页面不存在" in page and "Not Found" not in page
-        assert reverse("core:home") in page
+        assert reverse("portal:home") in page
 
 
 def test_the_500_page_needs_no_context(client):

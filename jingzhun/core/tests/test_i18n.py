@@ -20,7 +20,7 @@ def county_user(tree, make_user):
 
 
 def _english(client) -> None:
-    response = client.post(reverse("set_language"), {"language": "en", "next": reverse("core:home")})
+    response = client.post(reverse("set_language"), {"language": "en", "next": reverse("portal:home")})
     assert response.status_code == 302
 
 
@@ -33,7 +33,7 @@ def test_login_page_is_chinese_by_default(client, db):
 
 def test_home_page_is_chinese_by_default(client, county_user):
     client.force_login(county_user)
-    html = client.get(reverse("core:home")).content.decode()
+    html = client.get(reverse("portal:home")).content.decode()
     assert '<html lang="zh-hans">' in html
     for label in ("首页", "行政区划", "建档立卡", "工作台"):
         assert label in html
@@ -44,7 +44,7 @@ def test_switching_to_english_translates_home_and_list_pages(client, county_user
     client.force_login(county_user)
     _english(client)
 
-    home = client.get(reverse("core:home")).content.decode()
+    home = client.get(reverse("portal:home")).content.decode()
     assert '<html lang="en">' in home
     for label in ("Home", "Regions", "Registration", "Data quality", "Dashboard", "Jurisdiction", "Sign out"):
         assert label in home
@@ -70,8 +70,8 @@ def test_switching_to_english_translates_home_and_list_pages(client, county_user
 def test_switching_back_to_chinese(client, county_user):
     client.force_login(county_user)
     _english(client)
-    client.post(reverse("set_language"), {"language": "zh-hans", "next": reverse("core:home")})
-    html = client.get(reverse("core:home")).content.decode()
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": reverse("portal:home")})
+    html = client.get(reverse("portal:home")).content.decode()
     assert '<html lang="zh-hans">' in html
     assert "工作台" in html
 

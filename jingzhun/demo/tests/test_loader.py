@@ -12,8 +12,8 @@ from jingzhun.audit.context import audit_context
 from jingzhun.audit.models import AuditEntry
 from jingzhun.demo import households as gen
 from jingzhun.demo.loader import load_households
+from jingzhun.policy.income import compute_income
 from jingzhun.policy.models import IncomeFormula
-from jingzhun.registry.income import compute_income
 from jingzhun.registry.models import Household, HouseholdYear, Member, MemberStatus
 from jingzhun.registry.tests.factories import HouseholdFactory, MemberFactory
 

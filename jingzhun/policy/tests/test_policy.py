@@ -11,8 +11,8 @@ from jingzhun.accounts.roles import Role
 from jingzhun.audit.models import AuditEntry
 from jingzhun.policy import services
 from jingzhun.policy.defaults import CODE_TABLES
+from jingzhun.policy.income import IncomeFormulaSpec
 from jingzhun.policy.models import CodeItem, IncomeFormula, PovertyLine
-from jingzhun.registry.income import IncomeFormulaSpec
 
 pytestmark = pytest.mark.django_db
 

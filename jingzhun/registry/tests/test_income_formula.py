@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 
 from jingzhun.audit.context import audit_context
+from jingzhun.policy.income import IncomeFormulaSpec, compute_income
 from jingzhun.policy.models import IncomeFormula
 from jingzhun.registry import services
-from jingzhun.registry.income import IncomeFormulaSpec, compute_income
 from jingzhun.registry.models import HouseholdYear, Member
 from jingzhun.registry.tests.factories import HouseholdYearFactory, household_with_members, valid_id
 from jingzhun.registry.tests.pages_fixtures import _fresh_policy_cache  # noqa: F401

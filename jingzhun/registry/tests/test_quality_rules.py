@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import NON_FIELD_ERRORS
 
+from jingzhun.policy.income import compute_income
 from jingzhun.registry import quality
 from jingzhun.registry.idcard import check_char, make_id_number
-from jingzhun.registry.income import compute_income
 from jingzhun.registry.quality import (
     CATALOGUE,
     ERROR,

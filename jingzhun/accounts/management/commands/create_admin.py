@@ -20,7 +20,7 @@ from jingzhun.accounts.forms import clean_phone
 from jingzhun.accounts.models import User
 from jingzhun.accounts.roles import FINEST_SCOPE_LEVEL, Role
 from jingzhun.audit.context import audit_context
-from jingzhun.regions import codes
+from jingzhun.core import codes
 from jingzhun.regions.models import Region
 
 PASSWORD_ENV = "JINGZHUN_ADMIN_PASSWORD"

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from jingzhun.regions import codes
+from jingzhun.core import codes
 from jingzhun.registry.models import QualityLevel
 from jingzhun.registry.quality import CATALOGUE, year_end
 from jingzhun.registry.quality_run import run_quality

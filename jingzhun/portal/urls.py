@@ -1,8 +1,8 @@
 from django.urls import path
 
-from jingzhun.core import views
+from jingzhun.portal import views
 
-app_name = "core"
+app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
 ]

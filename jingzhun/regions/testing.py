@@ -1,4 +1,4 @@
-"""Test factories shared by every app (imported by tests only)."""
+"""Test factories for regions (imported by tests only)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,7 @@ from dataclasses import dataclass
 
 import factory
 
-from jingzhun.accounts.models import User
-from jingzhun.accounts.roles import Role
 from jingzhun.regions.models import Region
-
-TEST_PASSWORD = "test-pass-123456"
 
 
 class RegionFactory(factory.django.DjangoModelFactory):
@@ -20,22 +16,6 @@ class RegionFactory(factory.django.DjangoModelFactory):
 
     code = "430000000000"
     name = factory.Sequence(lambda n: f"区划{n}")
-
-
-class UserFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = User
-        skip_postgeneration_save = True
-
-    username = factory.Sequence(lambda n: f"user{n}")
-    full_name = factory.Sequence(lambda n: f"测试用户{n}")
-    role = Role.VILLAGE
-    password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
-
-    @factory.post_generation
-    def _save_password(obj, create, extracted, **kwargs):
-        if create:
-            obj.save()
 
 
 @dataclass

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from jingzhun.regions import codes
-from jingzhun.regions.codes import Level
+from jingzhun.core import codes
+from jingzhun.core.codes import Level
 
 
 @pytest.mark.parametrize(

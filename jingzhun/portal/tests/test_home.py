@@ -41,5 +41,6 @@ def test_home_registry_counts(client, tree, make_user):
     cancelled = household_with_members(tree.village_a1, size=1, status="cancelled", is_monitored=True)
     HouseholdYearFactory(household=cancelled, year=2025, exit_status="0")
     client.force_login(make_user("county_admin", tree.county))
-    households, _people, not_exited, monitored = (s["value"] for s in client.get("/").context["registry_stats"])
+    cards = {c["key"]: c["data"] for c in client.get("/").context["cards"]}
+    households, _people, not_exited, monitored = (s["value"] for s in cards["household_figures"]["stats"])
     assert (households, not_exited, monitored) == (3, 2, 1)  # 2025年未脱贫户 = 未脱贫 + 返贫

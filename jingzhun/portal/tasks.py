@@ -7,7 +7,7 @@ import logging
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-from jingzhun.core.housekeeping import run_housekeeping
+from jingzhun.portal.housekeeping import run_housekeeping
 
 logger = logging.getLogger(__name__)
 

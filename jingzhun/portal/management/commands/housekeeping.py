@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from jingzhun.core.housekeeping import run_housekeeping
+from jingzhun.portal.housekeeping import run_housekeeping
 
 
 class Command(BaseCommand):
