@@ -227,7 +227,7 @@ def _income_table(records: list[HouseholdYear]) -> IncomeTable:
     for key, label in INCOME_ITEMS + DEDUCTION_ITEMS:
         values = [getattr(r, key) for r in records]
         if key in always or any(v for v in values):
-            lines.append(IncomeLine(_(label), [money(v) for v in values]))
+            lines.append(IncomeLine(str(label), [money(v) for v in values]))  # lazy label, in the active language
     lines += [
         IncomeLine(_("家庭总收入"), [money(r.total_income) for r in records], total=True),
         IncomeLine(_("家庭纯收入"), [money(r.net_income) for r in records], total=True),
@@ -454,6 +454,7 @@ def build_member_card(member: Member, *, today: dt.date | None = None) -> Member
 # --------------------------------------------------------------------------- PDF (reportlab, built-in CID font)
 
 PDF_FONT = "STSong-Light"  # Adobe's CID font: no font file to ship; readers supply the glyphs (宋体)
+TableCommand = tuple[Any, ...]  # a reportlab TableStyle command: (name, first cell, last cell, *arguments)
 
 
 def _pdf_font() -> str:
@@ -494,13 +495,13 @@ class _Pdf:
         widths: list[float],
         *,
         header: bool = False,
-        extra: Iterable = (),
+        extra: Iterable[TableCommand] = (),
         heights: list[float] | None = None,
         lines: bool = True,
     ) -> Any:
         from reportlab.platypus import Table, TableStyle
 
-        style = [
+        style: list[TableCommand] = [
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
             ("FONTNAME", (0, 0), (-1, -1), self.font),
             ("TOPPADDING", (0, 0), (-1, -1), 1.5),
@@ -523,7 +524,7 @@ class _Pdf:
         label_w = width * (0.2 if pairs == 2 else 0.14)
         value_w = width / pairs - label_w
         rows: list[list[Any]] = []
-        extra: list[tuple] = []
+        extra: list[TableCommand] = []
         shade = self.colors.HexColor("#f4f4f4")
         for row in section.rows:
             cells: list[Any] = []
@@ -647,7 +648,7 @@ def household_card_pdf(card: HouseholdCard) -> bytes:
     story.append(pdf.p(_("收入情况（元）"), pdf.heading))
     if card.income.years:
         rows = [[pdf.p(_("项目"), pdf.label)] + [pdf.p(_("%(y)s年") % {"y": y}) for y in card.income.years]]
-        bold: list[tuple] = []
+        bold: list[TableCommand] = []
         for line in card.income.lines:
             rows.append([pdf.p(line.label, pdf.label), *(pdf.p(v) for v in line.values)])
             if line.total:
