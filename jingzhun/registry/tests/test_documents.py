@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from jingzhun.accounts.roles import Role
 from jingzhun.regions.models import RegionFlag, RegionFlagKind
-from jingzhun.registry import documents
+from jingzhun.registry.documents import cards, pdf, registers
 from jingzhun.registry.models import HouseholdStatus, Member
 from jingzhun.registry.tests.factories import HouseholdYearFactory, household_with_members
 
@@ -107,7 +107,7 @@ def login(client, make_user, role, scope):
 
 def test_household_card_contents(known):
     household, _other = known
-    card = documents.build_household_card(documents.card_queryset().get(pk=household.pk), today=TODAY)
+    card = cards.build_household_card(cards.card_queryset().get(pk=household.pk), today=TODAY)
     assert card.household_number == "431102100201001"
     assert card.region_name == "湖南省永州市零陵区水口山镇甲一村第一村民小组"
     assert card.head_name == "张大山"
@@ -149,16 +149,16 @@ def test_household_card_income_shows_only_latest_three_years(tree):
     household = household_with_members(tree.village_a1, size=1)
     for year in (2016, 2017, 2018, 2019):
         HouseholdYearFactory(household=household, year=year)
-    card = documents.build_household_card(documents.card_queryset().get(pk=household.pk))
+    card = cards.build_household_card(cards.card_queryset().get(pk=household.pk))
     assert card.income.years == [2017, 2018, 2019]
 
 
 def test_household_card_without_records(tree):
     household = household_with_members(tree.village_a1, size=1)
-    card = documents.build_household_card(documents.card_queryset().get(pk=household.pk))
+    card = cards.build_household_card(cards.card_queryset().get(pk=household.pk))
     assert card.income.years == []
     assert card.record_year is None
-    assert documents.household_card_pdf(card).startswith(b"%PDF")
+    assert pdf.household_card_pdf(card).startswith(b"%PDF")
 
 
 def test_household_card_page(client, make_user, tree, known):
@@ -193,8 +193,8 @@ def test_household_card_pdf(client, make_user, tree, known):
 
 def test_card_pdf_survives_markup_in_names(tree):
     household = household_with_members(tree.village_a1, size=1, address="<b>&1号")
-    card = documents.build_household_card(documents.card_queryset().get(pk=household.pk))
-    assert "<b>&1号" in pdf_text(documents.household_card_pdf(card))
+    card = cards.build_household_card(cards.card_queryset().get(pk=household.pk))
+    assert "<b>&1号" in pdf_text(pdf.household_card_pdf(card))
 
 
 # --------------------------------------------------------------------------- 人有卡
@@ -203,7 +203,7 @@ def test_card_pdf_survives_markup_in_names(tree):
 def test_member_card_contents(known):
     household, _other = known
     spouse = household.members.get(name="李秀英")
-    card = documents.build_member_card(documents.member_card_queryset().get(pk=spouse.pk), today=TODAY)
+    card = cards.build_member_card(cards.member_card_queryset().get(pk=spouse.pk), today=TODAY)
     fields = {f.label: f.value for s in card.sections for f in s.fields}
     assert card.household_number == "431102100201001"
     assert fields["姓名"] == "李秀英"
@@ -317,7 +317,7 @@ def test_register_rows_without_year_record(tree):
     from jingzhun.regions.models import Region
 
     rows = list(
-        documents.iter_register_rows(documents.register_households(Region.objects.get(pk=tree.village_a1)), 2020)
+        registers.iter_register_rows(registers.register_households(Region.objects.get(pk=tree.village_a1)), 2020)
     )
     assert len(rows) == 1
     assert rows[0].size == 2 and rows[0].attribute == "" and rows[0].net_income is None
@@ -367,7 +367,7 @@ def test_township_summary_counts_codes_outside_the_table(tree):
     HouseholdYearFactory(household=household, year=2020, main_cause="")
     from jingzhun.regions.models import Region
 
-    summary = documents.build_township_summary(Region.objects.get(pk=tree.township_b), 2020)
+    summary = registers.build_township_summary(Region.objects.get(pk=tree.township_b), 2020)
     causes = dict(summary.groups)["by_cause"].codes
     assert ("", "未填") in causes
     assert summary.total.by_cause[""] == 1
@@ -385,7 +385,7 @@ def test_township_summary_counts_codes_outside_the_table(tree):
     ],
 )
 def test_poor_village_status(rows, year, expected):
-    assert documents.poor_village_status(rows, year) == expected
+    assert registers.poor_village_status(rows, year) == expected
 
 
 # --------------------------------------------------------------------------- scope on every page and download
@@ -513,12 +513,12 @@ def test_register_queries_do_not_grow_with_households(
 
 def test_register_batches_large_villages(tree, monkeypatch, django_assert_max_num_queries):
     """Past one batch, a register costs three more queries per CHUNK households, not per household."""
-    monkeypatch.setattr(documents, "CHUNK", 4)
+    monkeypatch.setattr(registers, "CHUNK", 4)
     _add_households(tree, 10, size=2)
     from jingzhun.regions.models import Region
 
     village = Region.objects.get(pk=tree.village_a1)
     with django_assert_max_num_queries(1 + 3 * 3 + 1):
-        rows = list(documents.iter_register_rows(documents.register_households(village), 2020))
+        rows = list(registers.iter_register_rows(registers.register_households(village), 2020))
     assert len(rows) == 10
     assert [r.household_number for r in rows] == sorted(r.household_number for r in rows)
