@@ -94,6 +94,9 @@ class User(AuditedModel, AbstractUser):
 class LoginAttempt(models.Model):
     """One login try; recent failures per username and per address throttle further tries."""
 
+    # A security log written by the login form, never edited; the audit log records what users change.
+    audit_exempt = "登录日志本身即为安全记录，只追加不修改"
+
     username = models.CharField(_("用户名"), max_length=150)
     remote_addr = models.GenericIPAddressField(_("IP地址"), null=True, blank=True)
     succeeded = models.BooleanField(_("是否成功"), default=False)

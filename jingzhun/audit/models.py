@@ -8,7 +8,7 @@ import decimal
 import hashlib
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import models, transaction
@@ -41,6 +41,8 @@ class AuditEntryQuerySet(models.QuerySet):
 
 
 class AuditEntry(models.Model):
+    audit_exempt = "操作日志本身：只追加，以哈希链防篡改"
+
     timestamp = models.DateTimeField(_("时间"))
     actor_id = models.BigIntegerField(_("操作人ID"), null=True, blank=True)
     actor_username = models.CharField(_("操作人"), max_length=150, blank=True)
@@ -162,6 +164,8 @@ _HASHED_KEYS = [(k, _canonical_json(k) + ":") for k in sorted(HASHED_FIELDS)]
 
 class AuditChainHead(models.Model):
     """Single row holding the last hash; locking it serialises appends so the chain never forks."""
+
+    audit_exempt = "操作日志哈希链的链头，随每条日志更新"
 
     last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
     last_entry_id = models.BigIntegerField(null=True)
@@ -457,6 +461,33 @@ def record_post_delete(sender: type[models.Model], instance: AuditedModel, using
         row = entry_row(instance, Action.DELETE, diff_states(before, None))
     append_entries([row], using=using)
     instance._audit_deleting = None
+
+
+# Django's own tables: sessions and content types are bookkeeping; groups and permissions are unused (roles
+# and capabilities replace them), so nothing writes them.
+FRAMEWORK_EXEMPT = {
+    "auth.Permission": "Django 权限表：本系统以角色和能力授权，不使用",
+    "auth.Group": "Django 用户组：本系统以角色授权，不使用",
+    "auth.Group_permissions": "Django 用户组权限：不使用",
+    "accounts.User_groups": "用户所属 Django 用户组：不使用",
+    "accounts.User_user_permissions": "用户的 Django 权限：不使用",
+    "contenttypes.ContentType": "Django 模型目录，迁移时自动维护",
+    "sessions.Session": "登录会话，过期即删除",
+}
+
+
+def unaudited_models(models_: Iterable[type[models.Model]]) -> list[str]:
+    """Concrete models whose writes are neither audited (AuditedModel) nor exempt with a stated reason
+    (an ``audit_exempt`` attribute, or FRAMEWORK_EXEMPT): a new model must choose one."""
+    missing = []
+    for model in models_:
+        meta = model._meta
+        if meta.abstract or meta.proxy or issubclass(model, AuditedModel):
+            continue
+        reason = model.__dict__.get("audit_exempt") or FRAMEWORK_EXEMPT.get(meta.label)
+        if not (isinstance(reason, str) and reason.strip()):
+            missing.append(meta.label)
+    return missing
 
 
 def audited_models() -> list[type[AuditedModel]]:

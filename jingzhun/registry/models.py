@@ -487,6 +487,9 @@ class QualityLevel(models.TextChoices):
 class QualityIssue(models.Model):
     """A data-quality rule violation found by a batch run (errors block saving in forms; warnings are kept)."""
 
+    # Derived: recomputed from the audited records by every quality run, never entered by a user.
+    audit_exempt = "由数据质量规则从已审计的数据重新计算生成"
+
     household = models.ForeignKey(
         Household, verbose_name=_("户"), on_delete=models.CASCADE, related_name="quality_issues"
     )
