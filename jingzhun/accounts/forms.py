@@ -140,7 +140,8 @@ class UserForm(SetPasswordMixin, forms.ModelForm):
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"]
-        if self.creating and User.objects.filter(username__iexact=username).exists():
+        # Usernames are unique across the whole system, whoever creates them.
+        if self.creating and User.objects.unscoped().filter(username__iexact=username).exists():
             raise forms.ValidationError(_("用户名“%(username)s”已被使用"), params={"username": username})
         return username
 

@@ -10,7 +10,7 @@ from jingzhun.accounts.roles import ROLE_CAPABILITIES, Role
 from jingzhun.audit.models import AuditedModel
 from jingzhun.core import codes
 from jingzhun.core.access import Capability
-from jingzhun.core.scope import ScopedQuerySet
+from jingzhun.core.scope import ScopedManager, ScopedQuerySet
 
 
 class UserQuerySet(ScopedQuerySet):
@@ -21,6 +21,10 @@ class JingzhunUserManager(UserManager.from_queryset(UserQuerySet)):  # type: ign
     def create_superuser(self, username, email=None, password=None, **extra_fields):  # type: ignore[override]
         extra_fields.setdefault("role", Role.SYSTEM_ADMIN)
         return super().create_superuser(username, email, password, **extra_fields)
+
+
+class ScopedUserManager(ScopedManager, JingzhunUserManager):
+    """``User.objects``: reads choose a scope like every region-owned record (core.scope)."""
 
 
 class User(AuditedModel, AbstractUser):
@@ -42,12 +46,15 @@ class User(AuditedModel, AbstractUser):
     organisation = models.CharField(_("工作单位"), max_length=100, blank=True)
     is_demo = models.BooleanField(_("演示账号"), default=False, editable=False)
 
-    objects = JingzhunUserManager()
+    # Reads choose a scope (core.scope); authentication and Django's own reads use the plain default manager.
+    objects = ScopedUserManager()
+    unscoped_objects = JingzhunUserManager()
 
     audit_exclude = ("last_login",)
     audit_mask = ("password",)
 
     class Meta:
+        default_manager_name = "unscoped_objects"
         verbose_name = _("用户")
         verbose_name_plural = _("用户")
         ordering = ["username"]

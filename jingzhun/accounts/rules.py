@@ -68,7 +68,7 @@ def resolve_region(raw: str, actor: Any, deepest: int = FINEST_SCOPE_LEVEL) -> R
     # Out of scope and nonexistent read the same, so the form does not reveal other counties' codes.
     if not can_see_code(actor, code):
         raise ValidationError(_("区划“%(code)s”不在您的管辖范围内") % {"code": code}, code="out_of_scope")
-    region = Region.objects.filter(code=code).first()
+    region = Region.objects.visible_to(actor).filter(code=code).first()
     if region is None:
         raise ValidationError(_("区划代码“%(code)s”不存在") % {"code": code}, code="unknown")
     if region.is_retired or region.is_pending:

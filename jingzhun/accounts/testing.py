@@ -6,11 +6,12 @@ import factory
 
 from jingzhun.accounts.models import User
 from jingzhun.accounts.roles import Role
+from jingzhun.core.testing import RecordFactory
 
 TEST_PASSWORD = "test-pass-123456"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(RecordFactory):
     class Meta:
         model = User
         skip_postgeneration_save = True

@@ -231,7 +231,7 @@ def user_history(target: User, limit: int = HISTORY_SIZE) -> list[dict[str, Any]
     own = AuditEntry.objects.filter(object_type=User.audit_object_type(), object_id=str(target.pk))
     entries = list(own.order_by("-id")[:limit])
     scope_codes = {v for e in entries for v in e.changes.get("scope_region", []) if v}
-    region_names = dict(Region.objects.filter(code__in=scope_codes).values_list("code", "name"))
+    region_names = dict(Region.objects.unscoped().filter(code__in=scope_codes).values_list("code", "name"))
     rows = []
     for entry in entries:
         changes = []

@@ -90,7 +90,7 @@ def _mark(view: V, access: Access) -> V:
 
 
 def public(view: V) -> V:
-    return _mark(cast(V, login_not_required(view)), Access(AccessKind.PUBLIC))
+    return _mark(login_not_required(view), Access(AccessKind.PUBLIC))
 
 
 def logged_in(view: V) -> V:

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
-from django.http import HttpRequest
 from django.utils.functional import Promise
+
+from jingzhun.core.types import AuthenticatedRequest
 
 Label = str | Promise
 
@@ -45,7 +46,7 @@ class HomeCard:
     key: str
     order: int
     template: str
-    build: Callable[[HttpRequest], Mapping[str, Any] | None]
+    build: Callable[[AuthenticatedRequest], Mapping[str, Any] | None]
     visible: Callable[[Any], bool] = _everyone
 
 

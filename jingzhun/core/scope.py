@@ -1,13 +1,13 @@
 """The one mechanism that limits what a user sees and changes to their region subtree.
 
-Every model that belongs to a region names its code column in ``scope_field``; its queryset is a
-ScopedQuerySet, and views go through ``visible_to(user)`` for lists and exports, and through
-``get_visible_or_404`` / ``require_write`` for single objects.
+Every model that belongs to a region names its code column in ``scope_field``; its ``objects`` manager is a
+ScopedManager whose reads must choose a scope (``visible_to(user)``, ``in_region(code)`` or, on purpose,
+``unscoped()``), and views go through ``get_visible_or_404`` / ``require_write`` for single objects.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -38,15 +38,111 @@ def user_scope_prefix(user: Any) -> str | None:
     return user.scope_prefix
 
 
-class ScopedQuerySet(models.QuerySet):
-    def in_region(self, prefix: str) -> ScopedQuerySet:
-        return self.filter(code_prefix_q(self.model.scope_field, prefix))
+class UnscopedQueryError(RuntimeError):
+    """A read of region-owned records that did not say whose view it is."""
 
-    def visible_to(self, user: Any) -> ScopedQuerySet:
+
+class ScopedQuerySet(models.QuerySet[Any]):
+    """Records that belong to a region (``scope_field`` names their code column).
+
+    Through the model's ``objects`` manager (a ScopedManager) a read must first choose its scope:
+    ``visible_to(user)`` for what a user may see, ``in_region(code)`` for a region's records, or
+    ``unscoped()`` where the code has a reason to read across regions (a batch job, a record fetched in
+    scope already). Evaluating a queryset that chose nothing raises UnscopedQueryError, so the query that
+    ignores the scope is the one that must be written on purpose.
+
+    Querysets that Django builds itself (related managers, unique checks, deletion) come from the plain
+    default manager and count as chosen: they start from a record that was found in scope.
+    """
+
+    _scope_chosen: bool = True
+
+    def _clone(self) -> Self:
+        clone = super()._clone()
+        clone._scope_chosen = self._scope_chosen
+        return clone
+
+    def _chosen(self) -> Self:
+        clone = self._chain()
+        clone._scope_chosen = True
+        return clone
+
+    def unscoped(self) -> Self:
+        """All regions, on purpose."""
+        return self._chosen()
+
+    def in_region(self, prefix: str) -> Self:
+        return self._chosen().filter(code_prefix_q(self.model.scope_field, prefix))
+
+    def visible_to(self, user: Any) -> Self:
         prefix = user_scope_prefix(user)
         if prefix is None:
-            return self.none()
+            return self._chosen().none()
         return self.in_region(prefix)
+
+    def _require_scope(self) -> None:
+        if not self._scope_chosen:
+            raise UnscopedQueryError(
+                f"{self.model._meta.label}.objects read without a scope: "
+                "choose .visible_to(user), .in_region(code) or .unscoped()"
+            )
+
+    # Every way a queryset reaches the database goes through one of these.
+    def _fetch_all(self) -> None:
+        if self._result_cache is None:
+            self._require_scope()
+        super()._fetch_all()
+
+    def iterator(self, chunk_size: int | None = None) -> Any:
+        self._require_scope()
+        return super().iterator(chunk_size=chunk_size)
+
+    def count(self) -> int:
+        if self._result_cache is None:
+            self._require_scope()
+        return super().count()
+
+    def exists(self) -> bool:
+        if self._result_cache is None:
+            self._require_scope()
+        return super().exists()
+
+    def contains(self, obj: Any) -> bool:
+        self._require_scope()
+        return super().contains(obj)
+
+    def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        self._require_scope()
+        return super().aggregate(*args, **kwargs)
+
+    def in_bulk(self, *args: Any, **kwargs: Any) -> Any:
+        self._require_scope()
+        return super().in_bulk(*args, **kwargs)
+
+    def update(self, **kwargs: Any) -> int:
+        self._require_scope()
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        self._require_scope()
+        return super().delete()
+
+    def explain(self, *args: Any, **kwargs: Any) -> str:
+        self._require_scope()
+        return super().explain(*args, **kwargs)
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        # The caller names the records themselves; Django's own filter(pk__in=…) needs no scope.
+        return super(ScopedQuerySet, self._chosen()).bulk_update(objs, fields, batch_size=batch_size)
+
+
+class ScopedManager(models.Manager[Any]):
+    """The ``objects`` manager of region-owned models: its querysets must choose a scope before reading."""
+
+    def get_queryset(self) -> Any:
+        queryset = super().get_queryset()
+        queryset._scope_chosen = False
+        return queryset
 
 
 def region_code_of(obj: models.Model) -> str:

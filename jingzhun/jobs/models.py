@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from jingzhun.core.scope import ScopedQuerySet
+from jingzhun.core.scope import ScopedManager, ScopedQuerySet
 
 
 class JobStatus(models.TextChoices):
@@ -44,9 +44,12 @@ class Job(models.Model):
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
 
-    objects = ScopedQuerySet.as_manager()
+    # Reads choose a scope (core.scope); Django's own reads (related managers, unique checks) use the plain one.
+    objects = ScopedManager.from_queryset(ScopedQuerySet)()
+    unscoped_objects = models.Manager.from_queryset(ScopedQuerySet)()
 
     class Meta:
+        default_manager_name = "unscoped_objects"
         verbose_name = _("后台任务")
         verbose_name_plural = _("后台任务")
         ordering = ["-created_at"]

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from jingzhun.core.access import Capability, requires
 from jingzhun.core.contributions import home_cards
+from jingzhun.core.types import AuthenticatedRequest
 
 
 @requires(Capability.VIEW)
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     cards = []
     for card in home_cards(request.user):
         data = card.build(request)

@@ -24,7 +24,7 @@ class RegionsConfig(AppConfig):
     def region_names(self, codes: Iterable[str]) -> dict[str, str]:
         from jingzhun.regions.models import Region
 
-        return dict(Region.objects.filter(code__in=list(codes)).values_list("code", "name"))
+        return dict(Region.objects.unscoped().filter(code__in=list(codes)).values_list("code", "name"))
 
     def region_full_name(self, code: str) -> str:
         from jingzhun.regions.models import full_name_of

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count
-from django.http import HttpRequest
 
+from jingzhun.core.types import AuthenticatedRequest
 from jingzhun.regions.models import Region, RegionFlagKind, RegionLevel, regions_flagged
 
 
-def region_levels(request: HttpRequest) -> dict[str, Any]:
+def region_levels(request: AuthenticatedRequest) -> dict[str, Any]:
     user = request.user
     regions = Region.objects.visible_to(user).current()
     counts = {r["level"]: r["n"] for r in regions.values("level").annotate(n=Count("code")).order_by()}

@@ -137,6 +137,6 @@ class RegionFlagForm(forms.ModelForm):
         flag, year = data.get("flag"), data.get("year")
         # The (region, flag, year) constraint names the region, which is not a form field, so Django
         # would not check it before the database does.
-        if flag and year and RegionFlag.objects.filter(region=self.region, flag=flag, year=year).exists():
+        if flag and year and self.region.flags.filter(flag=flag, year=year).exists():
             self.add_error("year", _("该标识在 %(year)d 年已有记录") % {"year": year})
         return data

@@ -166,7 +166,7 @@ def _existing_codes(candidates: Iterable[str]) -> set[str]:
     wanted = sorted(set(candidates))
     found: set[str] = set()
     for chunk in chunked(wanted, _in_chunk_size()):
-        found.update(Region.objects.filter(code__in=chunk).values_list("code", flat=True))
+        found.update(Region.objects.unscoped().filter(code__in=chunk).values_list("code", flat=True))
     return found
 
 
@@ -197,8 +197,8 @@ def plan_rows(rows: list[RegionRow], *, within: str | None = None) -> tuple[Impo
     existing: dict[str, tuple[str, str, dt.date | None]] = {}
     wanted = [r.code for r in rows]
     for chunk in chunked(wanted, _in_chunk_size()):
-        for code, name, urban_rural, valid_to in Region.objects.filter(code__in=chunk).values_list(
-            "code", "name", "urban_rural_code", "valid_to"
+        for code, name, urban_rural, valid_to in (
+            Region.objects.unscoped().filter(code__in=chunk).values_list("code", "name", "urban_rural_code", "valid_to")
         ):
             existing[code] = (name, urban_rural, valid_to)
     today = dt.date.today()

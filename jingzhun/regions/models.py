@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jingzhun.audit.models import AuditedModel
 from jingzhun.core import codes
-from jingzhun.core.scope import ScopedQuerySet, code_prefix_q
+from jingzhun.core.scope import ScopedManager, ScopedQuerySet
 
 
 class RegionLevel(models.IntegerChoices):
@@ -56,7 +56,7 @@ class RegionQuerySet(ScopedQuerySet):
 
     def subtree(self, region: Region | str, include_self: bool = True) -> RegionQuerySet:
         code = region.code if isinstance(region, Region) else region
-        qs = self.filter(code_prefix_q("code", codes.prefix_of(code)))
+        qs = self.in_region(codes.prefix_of(code))
         return qs if include_self else qs.exclude(code=code)
 
 
@@ -81,11 +81,14 @@ class Region(AuditedModel):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
-    objects = RegionQuerySet.as_manager()
+    # Reads choose a scope (core.scope); Django's own reads (related managers, unique checks) use the plain one.
+    objects = ScopedManager.from_queryset(RegionQuerySet)()
+    unscoped_objects = models.Manager.from_queryset(RegionQuerySet)()
 
     audit_exclude = ("created_at", "updated_at")
 
     class Meta:
+        default_manager_name = "unscoped_objects"
         verbose_name = _("行政区划")
         verbose_name_plural = _("行政区划")
         ordering = ["code"]
@@ -124,7 +127,8 @@ class Region(AuditedModel):
         chain = codes.ancestor_codes(self.code)
         if not include_self:
             chain = chain[:-1]
-        found = {r.code: r for r in Region.objects.filter(code__in=chain)}
+        # The names above a region are no secret: every page trail and address shows them.
+        found = {r.code: r for r in Region.objects.unscoped().filter(code__in=chain)}
         return [found[c] for c in chain if c in found]
 
     def breadcrumb(self, user: Any) -> list[Region]:
@@ -146,7 +150,7 @@ class Region(AuditedModel):
 def full_name_of(code: str) -> str:
     """The names down the chain to ``code``, province first (湖南省永州市零陵区), in one query."""
     chain = codes.ancestor_codes(code)
-    names = dict(Region.objects.filter(code__in=chain).values_list("code", "name"))
+    names = dict(Region.objects.unscoped().filter(code__in=chain).values_list("code", "name"))  # as ancestors()
     return "".join(names[c] for c in chain if c in names)
 
 
@@ -191,9 +195,12 @@ class RegionFlag(AuditedModel):
     value = models.BooleanField(_("是否"), default=True)
     note = models.CharField(_("备注"), max_length=200, blank=True)
 
-    objects = ScopedQuerySet.as_manager()
+    # Reads choose a scope (core.scope); Django's own reads (related managers, unique checks) use the plain one.
+    objects = ScopedManager.from_queryset(ScopedQuerySet)()
+    unscoped_objects = models.Manager.from_queryset(ScopedQuerySet)()
 
     class Meta:
+        default_manager_name = "unscoped_objects"
         verbose_name = _("区划标识")
         verbose_name_plural = _("区划标识")
         ordering = ["region", "flag", "year"]
@@ -208,9 +215,7 @@ class RegionFlag(AuditedModel):
 def regions_flagged(flag: str, year: int, within: str = "") -> set[str]:
     """Codes whose ``flag`` is true in ``year`` (optionally under the prefix ``within``)."""
     latest: dict[str, bool] = {}
-    rows = RegionFlag.objects.filter(flag=flag, year__lte=year)
-    if within:
-        rows = rows.filter(code_prefix_q("region_id", within))
+    rows = RegionFlag.objects.in_region(within).filter(flag=flag, year__lte=year)
     for code, value in rows.order_by("region_id", "year").values_list("region_id", "value"):
         latest[code] = value
     return {code for code, value in latest.items() if value}

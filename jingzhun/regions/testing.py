@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 import factory
 
+from jingzhun.core.testing import RecordFactory
 from jingzhun.regions.models import Region
 
 
-class RegionFactory(factory.django.DjangoModelFactory):
+class RegionFactory(RecordFactory):
     class Meta:
         model = Region
         django_get_or_create = ("code",)

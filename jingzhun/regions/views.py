@@ -131,7 +131,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
             "region": region,
             "children": _children(region, user, show_retired),
             "show_retired": show_retired,
-            "retired_children": Region.objects.filter(parent=region).exclude(not_retired_q()).count(),
+            "retired_children": Region.objects.visible_to(user).filter(parent=region).exclude(not_retired_q()).count(),
             "level_counts": [(label, level_counts[lvl]) for lvl, label in RegionLevel.choices if level_counts.get(lvl)],
             "flags": flags,
             "flag_table": _flag_table(region, flags),
@@ -211,7 +211,7 @@ def edit(request: HttpRequest, code: str) -> HttpResponse:
     form = RegionEditForm(request.POST, instance=region)
     if not form.is_valid():
         # The form changed the instance in place; show the stored region beside the errors.
-        return _edit_page(request, Region.objects.get(code=region.code), form=form, status=400)
+        return _edit_page(request, Region.objects.visible_to(request.user).get(code=region.code), form=form, status=400)
     with audit_reason(form.cleaned_data["reason"]):
         form.save()
         retired = 0

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Q
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from jingzhun.core.types import AuthenticatedRequest
 from jingzhun.policy import services as policy
 from jingzhun.registry.filters import default_year
 from jingzhun.registry.models import Household, HouseholdStatus, HouseholdYear, Member, QualityIssue
@@ -20,7 +20,7 @@ def _latest_records(user: Any) -> tuple[int, Any]:
     return year, records
 
 
-def household_figures(request: HttpRequest) -> dict[str, Any]:
+def household_figures(request: AuthenticatedRequest) -> dict[str, Any]:
     """在册户数, 在户人数, the latest year's 未脱贫户, 监测对象户 and the open data-quality findings."""
     user = request.user
     year, records = _latest_records(user)
@@ -46,7 +46,7 @@ def household_figures(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-def household_charts(request: HttpRequest) -> dict[str, Any]:
+def household_charts(request: AuthenticatedRequest) -> dict[str, Any]:
     """历年脱贫户数 and the latest year's 主要致贫原因."""
     user = request.user
     year, records = _latest_records(user)

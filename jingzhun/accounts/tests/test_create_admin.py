@@ -24,7 +24,7 @@ def run(*args: str, **kwargs) -> str:
 def test_noinput_reads_the_password_from_the_environment(tree, monkeypatch):
     monkeypatch.setenv(create_admin.PASSWORD_ENV, PASSWORD)
     out = run("--username", "root", "--scope", "431102", "--full-name", "区管理员", "--noinput")
-    user = User.objects.get(username="root")
+    user = User.objects.unscoped().get(username="root")
     assert (user.role, user.scope_region_id, user.full_name) == (Role.SYSTEM_ADMIN, tree.county, "区管理员")
     assert user.check_password(PASSWORD)
     assert not user.is_superuser  # the role governs; no Django superuser bypass
@@ -35,7 +35,7 @@ def test_noinput_reads_the_password_from_the_environment(tree, monkeypatch):
 
 def test_password_from_stdin_and_unlimited_scope(tree):
     run("--username", "root", "--all-regions", "--password-stdin", stdin=io.StringIO(PASSWORD + "\n"))
-    user = User.objects.get(username="root")
+    user = User.objects.unscoped().get(username="root")
     assert user.scope_region_id is None
     assert user.scope_prefix == ""
     assert user.check_password(PASSWORD)
@@ -45,7 +45,7 @@ def test_interactive_prompt(tree, monkeypatch):
     answers = iter(["short", "short", PASSWORD, "typo", PASSWORD, PASSWORD])
     monkeypatch.setattr(create_admin.getpass, "getpass", lambda prompt="": next(answers))
     run("--username", "root", "--scope", tree.township_a)
-    assert User.objects.get(username="root").check_password(PASSWORD)
+    assert User.objects.unscoped().get(username="root").check_password(PASSWORD)
 
 
 def test_bare_command_prompts_for_everything(tree, monkeypatch):
@@ -53,7 +53,7 @@ def test_bare_command_prompts_for_everything(tree, monkeypatch):
     monkeypatch.setattr("builtins.input", lambda prompt="": next(lines))
     monkeypatch.setattr(create_admin.getpass, "getpass", lambda prompt="": PASSWORD)
     run()
-    user = User.objects.get(username="root")
+    user = User.objects.unscoped().get(username="root")
     assert (user.role, user.scope_region_id) == (Role.SYSTEM_ADMIN, tree.county)
 
 
@@ -69,7 +69,7 @@ def test_bad_scope_is_refused(tree, monkeypatch, args, message):
     monkeypatch.setenv(create_admin.PASSWORD_ENV, PASSWORD)
     with pytest.raises(CommandError, match=message):
         run("--username", "root", *args, "--noinput")
-    assert not User.objects.filter(username="root").exists()
+    assert not User.objects.unscoped().filter(username="root").exists()
 
 
 def test_weak_or_missing_password_is_refused(tree, monkeypatch):
@@ -79,7 +79,7 @@ def test_weak_or_missing_password_is_refused(tree, monkeypatch):
     monkeypatch.setenv(create_admin.PASSWORD_ENV, "1234567890")
     with pytest.raises(CommandError, match="密码不符合要求"):
         run("--username", "root", "--scope", "431102", "--noinput")
-    assert not User.objects.exists()
+    assert not User.objects.unscoped().exists()
 
 
 def test_existing_username_is_refused(tree, make_user, monkeypatch):

@@ -249,11 +249,11 @@ def test_csrf_token_is_required_on_user_create(county_admin, tree):
     }
     response = client.post(reverse("accounts:user_create"), data)
     assert response.status_code == 403
-    assert not User.objects.filter(username="newcadre").exists()
+    assert not User.objects.unscoped().filter(username="newcadre").exists()
     client.get(reverse("accounts:user_create"))
     data["csrfmiddlewaretoken"] = client.cookies[settings.CSRF_COOKIE_NAME].value
     assert client.post(reverse("accounts:user_create"), data).status_code == 302
-    assert User.objects.filter(username="newcadre").exists()
+    assert User.objects.unscoped().filter(username="newcadre").exists()
 
 
 def test_csrf_token_is_required_on_logout(cadre):

@@ -78,7 +78,7 @@ def test_read_only_roles_cannot_create_or_change_users(client, tree, make_user, 
     assert client.post(reverse("accounts:user_deactivate", args=[someone.pk]), {}).status_code == 403
     password = {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
     assert client.post(reverse("accounts:user_password", args=[someone.pk]), password).status_code == 403
-    assert not User.objects.filter(username="newcadre").exists()
+    assert not User.objects.unscoped().filter(username="newcadre").exists()
     someone.refresh_from_db()
     assert someone.is_active and someone.check_password(TEST_PASSWORD)
 
@@ -142,7 +142,7 @@ def test_list_is_paginated(admin_client, make_user, tree):
 
 def test_county_admin_creates_a_village_user(admin_client, county_admin, tree):
     response = admin_client.post(reverse("accounts:user_create"), create_data(tree.village_a1))
-    user = User.objects.get(username="newcadre")
+    user = User.objects.unscoped().get(username="newcadre")
     assert response.status_code == 302
     assert response.url == reverse("accounts:user_detail", args=[user.pk])
     assert (user.role, user.scope_region_id, user.is_active) == (Role.VILLAGE, tree.village_a1, True)
@@ -155,7 +155,7 @@ def test_county_admin_cannot_create_a_user_outside_the_county(admin_client, tree
         response = admin_client.post(reverse("accounts:user_create"), create_data(scope))
         assert response.status_code == 200
         assert response.context["form"].errors["scope"]
-    assert not User.objects.filter(username="newcadre").exists()
+    assert not User.objects.unscoped().filter(username="newcadre").exists()
     assert not AuditEntry.objects.filter(object_type="accounts.user", object_repr="新干部").exists()
 
 
@@ -163,7 +163,7 @@ def test_county_admin_cannot_create_a_system_admin(admin_client, tree):
     response = admin_client.post(reverse("accounts:user_create"), create_data(tree.county, role=Role.SYSTEM_ADMIN))
     assert response.status_code == 200
     assert response.context["form"].errors["role"]
-    assert not User.objects.filter(username="newcadre").exists()
+    assert not User.objects.unscoped().filter(username="newcadre").exists()
     assert "系统管理员" not in dict(response.context["form"].fields["role"].choices).values()
 
 
@@ -180,9 +180,9 @@ def test_code_input_is_validated_against_scope_too(admin_client, tree, monkeypat
     assert "最细到村级" in str(response.context["form"].errors["scope"])
     response = admin_client.post(reverse("accounts:user_create"), create_data("431102100299"))
     assert "不存在" in str(response.context["form"].errors["scope"])
-    assert not User.objects.filter(username="newcadre").exists()
+    assert not User.objects.unscoped().filter(username="newcadre").exists()
     admin_client.post(reverse("accounts:user_create"), create_data("431102100", role=Role.TOWNSHIP))
-    assert User.objects.get(username="newcadre").scope_region_id == tree.township_a
+    assert User.objects.unscoped().get(username="newcadre").scope_region_id == tree.township_a
 
 
 def test_select_offers_regions_in_scope_down_to_villages(admin_client, tree):
@@ -195,7 +195,7 @@ def test_role_must_fit_the_scope_level(admin_client, tree):
     assert "不能大于村级" in str(response.context["form"].errors["scope"])
     response = admin_client.post(reverse("accounts:user_create"), create_data(tree.county, role=Role.TOWNSHIP))
     assert "不能大于乡级" in str(response.context["form"].errors["scope"])
-    assert not User.objects.filter(username="newcadre").exists()
+    assert not User.objects.unscoped().filter(username="newcadre").exists()
 
 
 def test_scope_is_required_except_for_an_unlimited_system_admin(client, admin_client, make_user, tree):
@@ -206,20 +206,20 @@ def test_scope_is_required_except_for_an_unlimited_system_admin(client, admin_cl
     client.force_login(make_user(Role.SYSTEM_ADMIN, tree.county))
     response = client.post(reverse("accounts:user_create"), create_data("", role=Role.SYSTEM_ADMIN))
     assert response.context["form"].errors["scope"]
-    assert not User.objects.filter(username="newcadre").exists()
+    assert not User.objects.unscoped().filter(username="newcadre").exists()
     # ... an unlimited one can.
     client.force_login(make_user(Role.SYSTEM_ADMIN, None))
     response = client.post(reverse("accounts:user_create"), create_data("", role=Role.SYSTEM_ADMIN))
     assert response.status_code == 302
-    assert User.objects.get(username="newcadre").scope_region_id is None
+    assert User.objects.unscoped().get(username="newcadre").scope_region_id is None
 
 
 def test_system_admin_can_create_county_admin_and_system_admin_in_scope(client, system_admin, tree):
     client.force_login(system_admin)
     client.post(reverse("accounts:user_create"), create_data(tree.county, role=Role.SYSTEM_ADMIN, username="sa2"))
     client.post(reverse("accounts:user_create"), create_data(tree.county, role=Role.COUNTY_ADMIN, username="ca2"))
-    assert User.objects.get(username="sa2").role == Role.SYSTEM_ADMIN
-    assert User.objects.get(username="ca2").role == Role.COUNTY_ADMIN
+    assert User.objects.unscoped().get(username="sa2").role == Role.SYSTEM_ADMIN
+    assert User.objects.unscoped().get(username="ca2").role == Role.COUNTY_ADMIN
 
 
 def test_password_validators_apply_on_create(admin_client, tree):
@@ -231,7 +231,7 @@ def test_password_validators_apply_on_create(admin_client, tree):
     assert "两次输入的密码不一致" in str(
         admin_client.post(reverse("accounts:user_create"), data).context["form"].errors
     )
-    assert not User.objects.filter(username="newcadre").exists()
+    assert not User.objects.unscoped().filter(username="newcadre").exists()
 
 
 def test_usernames_are_unique_regardless_of_case(admin_client, make_user, tree):
@@ -244,7 +244,7 @@ def test_phone_is_validated(admin_client, tree):
     response = admin_client.post(reverse("accounts:user_create"), create_data(tree.village_a1, phone="12345"))
     assert response.context["form"].errors["phone"]
     admin_client.post(reverse("accounts:user_create"), create_data(tree.village_a1, phone="0746 8221234"))
-    assert User.objects.get(username="newcadre").phone == "07468221234"
+    assert User.objects.unscoped().get(username="newcadre").phone == "07468221234"
 
 
 # --- edit -------------------------------------------------------------------------------------------------
@@ -314,7 +314,7 @@ def test_role_change_is_audited_with_before_and_after(admin_client, county_admin
 
 def test_user_creation_is_audited_with_masked_password(admin_client, county_admin, tree):
     admin_client.post(reverse("accounts:user_create"), create_data(tree.village_a1))
-    user = User.objects.get(username="newcadre")
+    user = User.objects.unscoped().get(username="newcadre")
     entry = user_entries(user).get()
     assert entry.action == "create"
     assert entry.changes["role"] == [None, Role.VILLAGE]
@@ -367,7 +367,7 @@ def test_deactivate_and_reactivate_never_delete(admin_client, make_user, tree):
     user.refresh_from_db()
     assert user.is_active
     assert user_entries(user).last().reason == "启用账号"
-    assert User.objects.filter(pk=user.pk).exists()
+    assert User.objects.unscoped().filter(pk=user.pk).exists()
 
 
 def test_admin_cannot_deactivate_self(admin_client, county_admin):

@@ -38,7 +38,7 @@ def test_create_records_every_field_with_no_before(tree):
 
 def test_update_records_only_changed_fields(tree):
     flag = RegionFlag.objects.create(region_id=tree.village_a1, flag=RegionFlagKind.POOR_VILLAGE, year=2014)
-    flag = RegionFlag.objects.get(pk=flag.pk)
+    flag = RegionFlag.objects.unscoped().get(pk=flag.pk)
     flag.value = False
     flag.note = "2018年出列"
     flag.save()
@@ -48,7 +48,7 @@ def test_update_records_only_changed_fields(tree):
 
 
 def test_update_of_region_uses_loaded_values_and_ignores_excluded_fields(tree):
-    region = Region.objects.get(code=tree.village_a1)
+    region = Region.objects.unscoped().get(code=tree.village_a1)
     before = AuditEntry.objects.count()
     region.name = "甲一新村"
     region.save()  # updated_at changes too, but is excluded
@@ -59,7 +59,7 @@ def test_update_of_region_uses_loaded_values_and_ignores_excluded_fields(tree):
 
 
 def test_no_entry_when_nothing_changed(tree):
-    region = Region.objects.get(code=tree.village_a1)
+    region = Region.objects.unscoped().get(code=tree.village_a1)
     before = AuditEntry.objects.count()
     region.save()
     region.name = "甲一村"  # same value
@@ -70,8 +70,8 @@ def test_no_entry_when_nothing_changed(tree):
 def test_excluded_field_alone_writes_no_entry(tree, make_user):
     user = make_user(Role.VILLAGE, tree.village_a1)
     before = AuditEntry.objects.count()
-    User.objects.get(pk=user.pk).save(update_fields=["last_login"])
-    fresh = User.objects.get(pk=user.pk)
+    User.objects.unscoped().get(pk=user.pk).save(update_fields=["last_login"])
+    fresh = User.objects.unscoped().get(pk=user.pk)
     from django.utils import timezone
 
     fresh.last_login = timezone.now()
@@ -81,7 +81,7 @@ def test_excluded_field_alone_writes_no_entry(tree, make_user):
 
 def test_password_change_is_recorded_masked(tree, make_user):
     user = make_user(Role.VILLAGE, tree.village_a1)
-    user = User.objects.get(pk=user.pk)
+    user = User.objects.unscoped().get(pk=user.pk)
     old_hash = user.password
     user.set_password("another-pass-987654")
     user.save()
@@ -110,7 +110,7 @@ def test_user_create_records_role_and_scope(tree, make_user):
 def test_delete_records_the_last_values(tree):
     flag = RegionFlag.objects.create(region_id=tree.village_a1, flag=RegionFlagKind.POOR_VILLAGE, year=2014)
     pk = flag.pk
-    RegionFlag.objects.get(pk=pk).delete()
+    RegionFlag.objects.unscoped().get(pk=pk).delete()
     e = last_entry()
     assert (e.action, e.object_id, e.region_code) == (Action.DELETE, str(pk), tree.village_a1)
     assert e.changes == {
@@ -123,11 +123,11 @@ def test_delete_records_the_last_values(tree):
 
 
 def test_queryset_delete_and_cascades_are_audited(tree):
-    group = Region.objects.get(code=tree.group_a1)
+    group = Region.objects.unscoped().get(code=tree.group_a1)
     f1 = RegionFlag.objects.create(region=group, flag=RegionFlagKind.POOR_VILLAGE, year=2014)
     f2 = RegionFlag.objects.create(region=group, flag=RegionFlagKind.RELOCATION_SITE, year=2016)
     with audit_context(None, reason="撤销村民小组"):
-        Region.objects.filter(code=tree.group_a1).delete()  # flags go by CASCADE
+        Region.objects.unscoped().filter(code=tree.group_a1).delete()  # flags go by CASCADE
     deleted = AuditEntry.objects.filter(action=Action.DELETE).order_by("id")
     assert {(e.object_type, e.object_id) for e in deleted} == {
         ("regions.regionflag", str(f1.pk)),
@@ -139,7 +139,7 @@ def test_queryset_delete_and_cascades_are_audited(tree):
 
 
 def test_update_fields_limits_the_diff_to_what_was_saved(tree):
-    region = Region.objects.get(code=tree.village_a1)
+    region = Region.objects.unscoped().get(code=tree.village_a1)
     region.name = "改名未保存"
     region.urban_rural_code = "220"
     region.save(update_fields=["urban_rural_code"])
@@ -158,8 +158,8 @@ def test_new_instance_with_an_existing_key_is_an_update(tree):
 
 
 def test_refresh_from_db_resets_the_baseline(tree):
-    mine = Region.objects.get(code=tree.village_a1)
-    theirs = Region.objects.get(code=tree.village_a1)
+    mine = Region.objects.unscoped().get(code=tree.village_a1)
+    theirs = Region.objects.unscoped().get(code=tree.village_a1)
     theirs.name = "别人改的"
     theirs.save()
     mine.refresh_from_db()
@@ -169,7 +169,7 @@ def test_refresh_from_db_resets_the_baseline(tree):
 
 
 def test_deferred_fields_are_not_reported_as_changes(tree):
-    region = Region.objects.only("code", "name").get(code=tree.village_a1)
+    region = Region.objects.unscoped().only("code", "name").get(code=tree.village_a1)
     region.name = "甲一新村"
     region.save()
     assert last_entry().changes == {"name": ["甲一村", "甲一新村"]}
@@ -177,7 +177,7 @@ def test_deferred_fields_are_not_reported_as_changes(tree):
 
 def test_reason_and_actor_come_from_the_context(tree, make_user):
     actor = make_user(Role.COUNTY_ADMIN, tree.county, username="wangwu")
-    region = Region.objects.get(code=tree.village_a1)
+    region = Region.objects.unscoped().get(code=tree.village_a1)
     with audit_context(actor, source="command"), audit_reason("根据民政局文件更名"):
         region.name = "甲一新村"
         region.save()
@@ -186,7 +186,7 @@ def test_reason_and_actor_come_from_the_context(tree, make_user):
 
 
 def test_bulk_path_appends_with_entry_row(tree):
-    regions = list(Region.objects.filter(code__in=[tree.village_a1, tree.village_a2]))
+    regions = list(Region.objects.unscoped().filter(code__in=[tree.village_a1, tree.village_a2]))
     with audit_context(None, source="import"):
         append_entries([entry_row(r, Action.UPDATE, {"name": [r.name, r.name + "（新）"]}) for r in regions])
     last_two = list(AuditEntry.objects.order_by("-id")[:2])

@@ -47,7 +47,7 @@ def test_county_level_users_see_the_whole_county_only(tree, make_user, role):
 def test_system_admin_without_region_sees_everything(tree, make_user):
     user = make_user(Role.SYSTEM_ADMIN, None)
     assert user_scope_prefix(user) == ""
-    assert visible_codes(user) == set(Region.objects.values_list("code", flat=True))
+    assert visible_codes(user) == set(Region.objects.unscoped().values_list("code", flat=True))
 
 
 def test_non_admin_without_region_sees_nothing(tree, make_user):
@@ -87,36 +87,36 @@ def test_users_are_scoped_like_any_record(tree, make_user):
     assert {county, in_village} <= visible
     assert other not in visible
     assert unlimited not in visible  # a user without a region is above every county
-    assert set(User.objects.visible_to(unlimited)) == set(User.objects.all())
+    assert set(User.objects.visible_to(unlimited)) == set(User.objects.unscoped().all())
 
 
 def test_prefix_range_is_exact_at_digit_boundaries(tree):
     # 431102 must not match 4311020… of another length nor 431103; a prefix ending in 9 carries over.
     Region.objects.create(code="431102199000", name="九九乡")
     Region.objects.create(code="431102200000", name="二百乡")
-    within = set(Region.objects.filter(code_prefix_q("code", "431102199")).values_list("code", flat=True))
+    within = set(Region.objects.unscoped().filter(code_prefix_q("code", "431102199")).values_list("code", flat=True))
     assert within == {"431102199000"}
-    assert Region.objects.filter(code_prefix_q("code", "")).count() == Region.objects.count()
+    assert Region.objects.unscoped().filter(code_prefix_q("code", "")).count() == Region.objects.unscoped().count()
 
 
 def test_get_visible_or_404(tree, make_user):
     user = make_user(Role.TOWNSHIP, tree.township_a)
-    assert get_visible_or_404(Region.objects.all(), user, code=tree.village_a2).code == tree.village_a2
+    assert get_visible_or_404(Region.objects.unscoped().all(), user, code=tree.village_a2).code == tree.village_a2
     with pytest.raises(Http404):
-        get_visible_or_404(Region.objects.all(), user, code=tree.village_b1)  # neighbour township
+        get_visible_or_404(Region.objects.unscoped().all(), user, code=tree.village_b1)  # neighbour township
     with pytest.raises(Http404):
-        get_visible_or_404(Region.objects.all(), user, code=tree.county)  # above the user's scope
+        get_visible_or_404(Region.objects.unscoped().all(), user, code=tree.county)  # above the user's scope
     user.is_active = False
     with pytest.raises(Http404):
-        get_visible_or_404(Region.objects.all(), user, code=tree.village_a2)
+        get_visible_or_404(Region.objects.unscoped().all(), user, code=tree.village_a2)
 
 
 def test_get_visible_or_404_on_users(tree, make_user, county_admin):
     other = make_user(Role.VILLAGE, tree.other_village)
     mine = make_user(Role.VILLAGE, tree.village_a1)
-    assert get_visible_or_404(User.objects.all(), county_admin, pk=mine.pk) == mine
+    assert get_visible_or_404(User.objects.unscoped().all(), county_admin, pk=mine.pk) == mine
     with pytest.raises(Http404):
-        get_visible_or_404(User.objects.all(), county_admin, pk=other.pk)
+        get_visible_or_404(User.objects.unscoped().all(), county_admin, pk=other.pk)
 
 
 @pytest.mark.parametrize("role", [Role.LEADER, Role.AUDITOR])

@@ -44,7 +44,7 @@ def test_upload_dry_run_then_confirm_writes_and_links_to_the_audit_set(
     client.force_login(clerk)
     hh, members = family(village=tree.village_a1)
     response = upload(client, workbook([hh], members), capture=django_capture_on_commit_callbacks)
-    dry_run = Job.objects.get()
+    dry_run = Job.objects.unscoped().get()
     assert response.url == reverse("exchange:import_detail", args=[dry_run.pk])
     assert dry_run.status == JobStatus.SUCCEEDED
     assert Household.objects.count() == 0
@@ -55,7 +55,7 @@ def test_upload_dry_run_then_confirm_writes_and_links_to_the_audit_set(
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("exchange:commit", args=[dry_run.pk]))
-    job = Job.objects.exclude(pk=dry_run.pk).get()
+    job = Job.objects.unscoped().exclude(pk=dry_run.pk).get()
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert Household.objects.count() == 1
     entries = AuditEntry.objects.filter(request_id=job.pk)
@@ -73,13 +73,13 @@ def test_errors_are_listed_and_the_marked_workbook_downloads(
     response = upload(client, workbook([hh], members), capture=django_capture_on_commit_callbacks)
     page = client.get(response.url).content.decode()
     assert "发现 1 处错误" in page and "小康户" in page and "确认导入" not in page
-    job = Job.objects.get()
+    job = Job.objects.unscoped().get()
     download = client.get(reverse("exchange:error_workbook", args=[job.pk]))
     marked = load_workbook(io.BytesIO(download.content))
     assert "不是有效的贫困户属性" in marked[HOUSEHOLD_SHEET]["H2"].comment.text
     # A refused dry run cannot be committed.
     client.post(reverse("exchange:commit", args=[job.pk]))
-    assert Household.objects.count() == 0 and Job.objects.count() == 1
+    assert Household.objects.count() == 0 and Job.objects.unscoped().count() == 1
 
 
 def test_read_only_roles_cannot_import_and_others_cannot_see_an_import(
@@ -90,7 +90,7 @@ def test_read_only_roles_cannot_import_and_others_cannot_see_an_import(
     assert upload(client, workbook([hh], members), capture=django_capture_on_commit_callbacks).status_code == 403
     client.force_login(make_user(Role.TOWNSHIP, tree.township_a))
     upload(client, workbook([hh], members), capture=django_capture_on_commit_callbacks)
-    job = Job.objects.get()
+    job = Job.objects.unscoped().get()
     client.force_login(make_user(Role.TOWNSHIP, tree.township_b))
     assert client.get(reverse("exchange:import_detail", args=[job.pk])).status_code == 404
     assert client.get(reverse("exchange:error_workbook", args=[job.pk])).status_code == 404
@@ -127,10 +127,10 @@ def test_a_large_excel_export_is_made_in_the_background_for_its_owner_only(
     url = reverse("exchange:export_xlsx") + "?year=2025"
 
     page = client.get(url).content.decode()  # a GET only asks: it starts nothing
-    assert "共 2 户（2025 年度）" in page and "在后台生成 Excel" in page and not Job.objects.exists()
+    assert "共 2 户（2025 年度）" in page and "在后台生成 Excel" in page and not Job.objects.unscoped().exists()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url)
-    job = Job.objects.get()
+    job = Job.objects.unscoped().get()
     assert response.url == reverse("jobs:detail", args=[job.pk])
     assert job.status == JobStatus.SUCCEEDED, job.error
     detail = client.get(response.url).content.decode()

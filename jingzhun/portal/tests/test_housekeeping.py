@@ -82,7 +82,7 @@ def test_a_pruned_upload_is_explained_on_the_import_pages(
             client.post(reverse("exchange:upload"), {"files": [upload]})
     finally:
         HUEY.immediate = False
-    job = Job.objects.get()
+    job = Job.objects.unscoped().get()
     assert job.status == JobStatus.SUCCEEDED and job.result["issue_count"]
     _age(os.path.dirname(job.params["files"][0]["path"]), settings.UPLOAD_KEEP_DAYS + 1)
     call_command("housekeeping", stdout=open(os.devnull, "w"))  # noqa: SIM115

@@ -27,7 +27,7 @@ def test_command_imports_and_prints_counts(tree, tmp_path):
     before = AuditEntry.objects.count()
     out, _err = run(str(path))
     assert "新增 4，更新 0，未变 0" in out
-    assert Region.objects.filter(code__startswith="44").count() == 4
+    assert Region.objects.unscoped().filter(code__startswith="44").count() == 4
     entries = AuditEntry.objects.order_by("id")[before:]
     # One command run is one correlated set in the audit log.
     assert len({e.request_id for e in entries}) == 1
@@ -52,24 +52,24 @@ def test_command_reason_option(tree, tmp_path):
 def test_command_dry_run_writes_nothing(tree, tmp_path):
     path = tmp_path / "gd.csv"
     path.write_text(GOOD, encoding="utf-8")
-    before = (Region.objects.count(), AuditEntry.objects.count())
+    before = (Region.objects.unscoped().count(), AuditEntry.objects.count())
     out, _err = run(str(path), "--dry-run")
     assert "试导入" in out and "新增 4" in out
-    assert (Region.objects.count(), AuditEntry.objects.count()) == before
+    assert (Region.objects.unscoped().count(), AuditEntry.objects.count()) == before
 
 
 @pytest.mark.django_db
 def test_command_errors_print_each_line_exit_nonzero_and_write_nothing(tree, tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text(BAD, encoding="utf-8")
-    before = (Region.objects.count(), AuditEntry.objects.count())
+    before = (Region.objects.unscoped().count(), AuditEntry.objects.count())
     err = io.StringIO()
     with pytest.raises(CommandError) as exc:
         call_command("import_regions", str(path), stdout=io.StringIO(), stderr=err)
     assert "4 处错误" in str(exc.value) and "未写入" in str(exc.value)
     lines = err.getvalue().splitlines()
     assert [line.split("：")[0] for line in lines] == ["第 3 行", "第 5 行", "第 6 行", "第 7 行"]
-    assert (Region.objects.count(), AuditEntry.objects.count()) == before
+    assert (Region.objects.unscoped().count(), AuditEntry.objects.count()) == before
 
 
 @pytest.mark.django_db

@@ -31,7 +31,7 @@ def xlsx_bytes(rows, header=("统计用区划代码", "名称")) -> bytes:
 
 
 def counts() -> tuple[int, int]:
-    return Region.objects.count(), AuditEntry.objects.count()
+    return Region.objects.unscoped().count(), AuditEntry.objects.count()
 
 
 GUANGDONG = [
@@ -107,7 +107,7 @@ def test_short_codes_are_normalised_to_12_digits(tree):
     result = import_regions(data, "short.csv")
     assert result.ok, result.errors
     assert result.created == 4
-    township = Region.objects.get(code="440103001000")
+    township = Region.objects.unscoped().get(code="440103001000")
     assert township.level == 4
     assert township.parent_id == "440103000000"
     assert township.parent.parent.parent.code == "440000000000"
@@ -121,7 +121,7 @@ def test_gbk_csv(tree):
     result = import_regions(data, "gbk.csv")
     assert result.ok, result.errors
     assert result.created == 5
-    assert Region.objects.get(code="440103001000").name == "沙面街道"
+    assert Region.objects.unscoped().get(code="440103001000").name == "沙面街道"
 
 
 @pytest.mark.django_db
@@ -130,7 +130,7 @@ def test_gb18030_only_characters(tree):
     data = csv_bytes([*GUANGDONG, ("440103001002", "㘵村")], encoding="gb18030")
     result = import_regions(data, "gb18030.csv")
     assert result.ok, result.errors
-    assert Region.objects.get(code="440103001002").name == "㘵村"
+    assert Region.objects.unscoped().get(code="440103001002").name == "㘵村"
 
 
 @pytest.mark.django_db
@@ -155,7 +155,7 @@ def test_xlsx_with_numeric_and_text_codes_and_extra_columns(tree):
     result = import_regions(data, "table.xlsx")
     assert result.ok, result.errors
     assert result.created == 5
-    community = Region.objects.get(code="440103001001")
+    community = Region.objects.unscoped().get(code="440103001001")
     assert community.urban_rural_code == "111"
     assert community.level == 5
 
@@ -182,7 +182,7 @@ def test_reimport_is_idempotent_and_a_rename_is_one_audited_update(tree):
     renamed = [(c, "沙面街道办事处" if c == "440103001000" else n) for c, n in GUANGDONG]
     third = import_regions(csv_bytes(renamed), "gd2.csv")
     assert (third.created, third.updated, third.unchanged) == (0, 1, 4)
-    assert Region.objects.get(code="440103001000").name == "沙面街道办事处"
+    assert Region.objects.unscoped().get(code="440103001000").name == "沙面街道办事处"
     entry = AuditEntry.objects.get(object_id="440103001000", action="update")
     assert entry.object_type == "regions.region"
     assert entry.region_code == "440103001000"
@@ -213,7 +213,7 @@ def test_parent_already_in_database_is_not_an_orphan(tree):
     result = import_regions(data, "more.csv")
     assert result.ok, result.errors
     assert result.created == 2
-    assert Region.objects.get(code="431102100203001").parent_id == "431102100203"
+    assert Region.objects.unscoped().get(code="431102100203001").parent_id == "431102100203"
 
 
 @pytest.mark.django_db
@@ -225,7 +225,7 @@ def test_dry_run_counts_without_writing(tree):
     assert (result.created, result.updated, result.unchanged) == (1, 1, 0)
     assert result.changes[0].changes == {"name": ["甲一村", "甲一新村"]}
     assert counts() == before
-    assert Region.objects.get(code=tree.village_a1).name == "甲一村"
+    assert Region.objects.unscoped().get(code=tree.village_a1).name == "甲一村"
 
 
 @pytest.mark.django_db
@@ -237,11 +237,11 @@ def test_urban_rural_code_checked_stored_and_kept_when_blank(tree):
 
     ok = import_regions(csv_bytes([(tree.village_a1, "甲一村", "220")], header=header), "x.csv")
     assert (ok.updated, ok.unchanged) == (1, 0)
-    assert Region.objects.get(code=tree.village_a1).urban_rural_code == "220"
+    assert Region.objects.unscoped().get(code=tree.village_a1).urban_rural_code == "220"
 
     blank = import_regions(csv_bytes([(tree.village_a1, "甲一村", "")], header=header), "x.csv")
     assert blank.unchanged == 1
-    assert Region.objects.get(code=tree.village_a1).urban_rural_code == "220"
+    assert Region.objects.unscoped().get(code=tree.village_a1).urban_rural_code == "220"
 
 
 @pytest.mark.django_db
@@ -267,7 +267,7 @@ def test_scope_limits_creates_and_updates_but_not_unchanged_ancestors(tree):
 
 @pytest.mark.django_db
 def test_retired_code_reappearing_is_a_warning(tree):
-    Region.objects.filter(code=tree.village_b2).update(valid_to=dt.date(2020, 1, 1))
+    Region.objects.unscoped().filter(code=tree.village_b2).update(valid_to=dt.date(2020, 1, 1))
     result = import_regions(csv_bytes([(tree.village_b2, "乙二新村")]), "x.csv", dry_run=True)
     assert result.ok
     assert result.updated == 1

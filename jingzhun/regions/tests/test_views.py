@@ -85,7 +85,7 @@ def test_village_user_cannot_open_expand_or_export_outside_their_village(tree, v
 def test_village_user_cannot_change_another_region(tree, village_user, login, target):
     client = login(village_user)
     code = getattr(tree, target)
-    before = Region.objects.get(code=code).name
+    before = Region.objects.unscoped().get(code=code).name
     # The role is refused before any region is looked up, so the answer says nothing about the region.
     response = client.post(reverse("regions:edit", args=[code]), {"name": "改名", "reason": "x"})
     assert response.status_code == 403
@@ -93,8 +93,8 @@ def test_village_user_cannot_change_another_region(tree, village_user, login, ta
         reverse("regions:flag_add", args=[code]), {"flag": "poor_village", "year": 2014, "value": "1", "reason": "x"}
     )
     assert response.status_code == 403
-    assert Region.objects.get(code=code).name == before
-    assert not RegionFlag.objects.exists()
+    assert Region.objects.unscoped().get(code=code).name == before
+    assert not RegionFlag.objects.unscoped().exists()
 
 
 def test_village_user_cannot_change_even_their_own_village(tree, village_user, login):
@@ -102,7 +102,7 @@ def test_village_user_cannot_change_even_their_own_village(tree, village_user, l
     assert client.get(reverse("regions:edit", args=[tree.village_a1])).status_code == 403
     response = client.post(reverse("regions:edit", args=[tree.village_a1]), {"name": "改名", "reason": "x"})
     assert response.status_code == 403
-    assert Region.objects.get(code=tree.village_a1).name == "甲一村"
+    assert Region.objects.unscoped().get(code=tree.village_a1).name == "甲一村"
 
 
 def test_township_user_sees_all_its_villages_and_nothing_else(tree, township_user, login):
@@ -141,7 +141,7 @@ def test_anonymous_is_sent_to_login(tree, client):
 
 
 def test_detail_shows_level_counts_flags_and_hides_retired_children(tree, county_admin, login):
-    Region.objects.filter(code=tree.village_a2).update(valid_to=dt.date(2020, 6, 30))
+    Region.objects.unscoped().filter(code=tree.village_a2).update(valid_to=dt.date(2020, 6, 30))
     RegionFlag.objects.create(region_id=tree.village_a1, flag=RegionFlagKind.POOR_VILLAGE, year=2014, value=True)
     RegionFlag.objects.create(region_id=tree.village_a1, flag=RegionFlagKind.POOR_VILLAGE, year=2018, value=False)
     client = login(county_admin)
@@ -194,7 +194,7 @@ def test_import_link_only_for_reference_data_admins(tree, system_admin, county_a
 
 
 def test_csv_export_columns_flags_and_reimport(tree, county_admin, login):
-    Region.objects.filter(code=tree.village_a1).update(urban_rural_code="220")
+    Region.objects.unscoped().filter(code=tree.village_a1).update(urban_rural_code="220")
     RegionFlag.objects.create(region_id=tree.village_a1, flag=RegionFlagKind.POOR_VILLAGE, year=2014, value=True)
     RegionFlag.objects.create(region_id=tree.village_a1, flag=RegionFlagKind.POOR_VILLAGE, year=2018, value=False)
     response = login(county_admin).get(reverse("regions:export_csv", args=[tree.township_a]))
@@ -250,7 +250,7 @@ def test_exports_stream_with_the_region_in_the_file_name(tree, county_admin, log
 
 
 def test_export_leaves_out_retired_codes_unless_asked(tree, county_admin, login):
-    Region.objects.filter(code=tree.village_a2).update(valid_to=dt.date(2020, 6, 30))
+    Region.objects.unscoped().filter(code=tree.village_a2).update(valid_to=dt.date(2020, 6, 30))
     client = login(county_admin)
     codes = [r[0] for r in csv_rows(client.get(reverse("regions:export_csv", args=[tree.township_a])))[1:]]
     assert tree.village_a2 not in codes
@@ -260,7 +260,7 @@ def test_export_leaves_out_retired_codes_unless_asked(tree, county_admin, login)
 
 
 def test_export_defuses_spreadsheet_formulas(tree, county_admin, login):
-    Region.objects.filter(code=tree.village_a1).update(name='=HYPERLINK("http://x")')
+    Region.objects.unscoped().filter(code=tree.village_a1).update(name='=HYPERLINK("http://x")')
     client = login(county_admin)
     rows = csv_rows(client.get(reverse("regions:export_csv", args=[tree.village_a1])))
     assert rows[1][1].startswith("'=")
@@ -287,7 +287,7 @@ def test_reference_admin_edits_a_region_with_an_audited_reason(tree, system_admi
         },
     )
     assert response.status_code == 302
-    region = Region.objects.get(code=tree.village_a1)
+    region = Region.objects.unscoped().get(code=tree.village_a1)
     assert (region.name, region.urban_rural_code, region.valid_from) == ("甲一新村", "220", dt.date(2015, 1, 1))
     entry = AuditEntry.objects.order_by("id").last()
     assert AuditEntry.objects.count() == before + 1
@@ -310,7 +310,7 @@ def test_edit_requires_reason_and_checks_dates(tree, system_admin, login):
         url, {"name": "甲一村", "valid_from": "2020-01-01", "valid_to": "2019-01-01", "reason": "x"}
     )
     assert backwards.status_code == 400 and "valid_to" in backwards.context["form"].errors
-    assert Region.objects.get(code=tree.village_a1).valid_to is None
+    assert Region.objects.unscoped().get(code=tree.village_a1).valid_to is None
 
 
 def test_retiring_a_region_with_children_needs_them_retired_too(tree, system_admin, login):
@@ -320,11 +320,11 @@ def test_retiring_a_region_with_children_needs_them_retired_too(tree, system_adm
     refused = client.post(url, data)
     assert refused.status_code == 400
     assert "3 个" in str(refused.context["form"].errors["valid_to"])  # two villages and a group
-    assert Region.objects.get(code=tree.township_a).valid_to is None
+    assert Region.objects.unscoped().get(code=tree.township_a).valid_to is None
 
     done = client.post(url, {**data, "retire_descendants": "on"})
     assert done.status_code == 302
-    retired = Region.objects.subtree(tree.township_a).values_list("code", "valid_to")
+    retired = Region.objects.unscoped().subtree(tree.township_a).values_list("code", "valid_to")
     assert {v for _c, v in retired} == {dt.date(2021, 1, 1)}
     assert AuditEntry.objects.filter(action="update", reason="乡镇合并").count() == 4
 
@@ -339,7 +339,7 @@ def test_other_roles_cannot_edit_regions(tree, make_user, login, role):
     assert client.get(reverse("regions:edit", args=[tree.village_a1])).status_code == 403
     response = client.post(reverse("regions:edit", args=[tree.village_a1]), {"name": "改名", "reason": "x"})
     assert response.status_code == 403
-    assert Region.objects.get(code=tree.village_a1).name == "甲一村"
+    assert Region.objects.unscoped().get(code=tree.village_a1).name == "甲一村"
 
 
 def test_scoped_reference_admin_cannot_edit_outside_scope(tree, system_admin, login):
@@ -355,7 +355,7 @@ def test_add_and_delete_a_per_year_flag(tree, system_admin, login):
     for year, value in ((2014, "1"), (2018, "0")):
         response = client.post(url, {"flag": "poor_village", "year": year, "value": value, "reason": "建档立卡"})
         assert response.status_code == 302
-    region = Region.objects.get(code=tree.village_a1)
+    region = Region.objects.unscoped().get(code=tree.village_a1)
     assert region.flag_values(2016) == {"poor_village": True}
     assert region.flag_values(2019) == {"poor_village": False}
     entries = AuditEntry.objects.filter(object_type="regions.regionflag", action="create")
@@ -367,17 +367,17 @@ def test_add_and_delete_a_per_year_flag(tree, system_admin, login):
     assert wrong_level.status_code == 400 and "flag" in wrong_level.context["flag_form"].errors
     too_early = client.post(url, {"flag": "deep_poor_village", "year": 1900, "value": "1", "reason": "x"})
     assert too_early.status_code == 400
-    assert RegionFlag.objects.count() == 2
+    assert RegionFlag.objects.unscoped().count() == 2
 
-    flag = RegionFlag.objects.get(year=2018)
+    flag = RegionFlag.objects.unscoped().get(year=2018)
     delete_url = reverse("regions:flag_delete", args=[tree.village_a1, flag.pk])
     client.post(delete_url, {})  # no reason: refused
-    assert RegionFlag.objects.filter(pk=flag.pk).exists()
+    assert RegionFlag.objects.unscoped().filter(pk=flag.pk).exists()
     assert client.post(delete_url, {"reason": "误录"}).status_code == 302
-    assert not RegionFlag.objects.filter(pk=flag.pk).exists()
+    assert not RegionFlag.objects.unscoped().filter(pk=flag.pk).exists()
     assert AuditEntry.objects.get(object_type="regions.regionflag", action="delete").reason == "误录"
     # A flag id under another region's URL is not found.
-    other_url = reverse("regions:flag_delete", args=[tree.village_a2, RegionFlag.objects.get().pk])
+    other_url = reverse("regions:flag_delete", args=[tree.village_a2, RegionFlag.objects.unscoped().get().pk])
     assert client.post(other_url, {"reason": "x"}).status_code == 404
 
 
@@ -387,7 +387,7 @@ def test_county_admin_cannot_add_flags(tree, county_admin, login):
         {"flag": "poor_village", "year": 2014, "value": "1", "reason": "x"},
     )
     assert response.status_code == 403
-    assert not RegionFlag.objects.exists()
+    assert not RegionFlag.objects.unscoped().exists()
 
 
 # ---- Import page ---------------------------------------------------------------------------------------
@@ -428,31 +428,31 @@ def test_import_page_is_for_reference_data_admins(tree, make_user, login, var_di
     user = make_user(role, getattr(tree, scope_attr) if scope_attr else None)
     client = login(user)
     assert client.get(reverse("regions:import")).status_code == page
-    before = Region.objects.count()
+    before = Region.objects.unscoped().count()
     assert upload(client, GD_CSV.encode()).status_code == preview
     if page == 403:
         assert client.post(reverse("regions:import_confirm"), {"token": "0" * 32}).status_code == 403
         assert client.post(reverse("regions:import_cancel")).status_code == 403
         assert upload_files(var_dir) == []
-    assert Region.objects.count() == before
+    assert Region.objects.unscoped().count() == before
 
 
 def test_upload_previews_then_confirm_writes_once(tree, national_admin, login, var_dir):
     client = login(national_admin)
-    before = (Region.objects.count(), AuditEntry.objects.count())
+    before = (Region.objects.unscoped().count(), AuditEntry.objects.count())
     preview = upload(client, GD_CSV.encode("gbk"))
     assert preview.status_code == 200
     result = preview.context["result"]
     assert (result.created, result.updated, result.unchanged, result.errors) == (4, 0, 0, [])
     assert "确认导入" in preview.content.decode()
-    assert (Region.objects.count(), AuditEntry.objects.count()) == before  # preview writes nothing
+    assert (Region.objects.unscoped().count(), AuditEntry.objects.count()) == before  # preview writes nothing
     (stored,) = upload_files(var_dir)
     token = client.session[SESSION_KEY]["token"]
     assert stored.name == f"{token}.csv"
 
     done = client.post(reverse("regions:import_confirm"), {"token": token})
     assert done.status_code == 302
-    assert Region.objects.count() == before[0] + 4
+    assert Region.objects.unscoped().count() == before[0] + 4
     entries = AuditEntry.objects.order_by("id")[before[1] :]
     assert len(entries) == 4
     assert {(e.actor_id, e.source, e.reason) for e in entries} == {(national_admin.pk, "web", "导入行政区划：gd.csv")}
@@ -463,12 +463,12 @@ def test_upload_previews_then_confirm_writes_once(tree, national_admin, login, v
     # The token is spent: confirming again writes nothing.
     again = client.post(reverse("regions:import_confirm"), {"token": token})
     assert again.status_code == 302 and again.url == reverse("regions:import")
-    assert Region.objects.count() == before[0] + 4
+    assert Region.objects.unscoped().count() == before[0] + 4
 
 
 def test_upload_with_errors_lists_lines_and_keeps_nothing(tree, national_admin, login, var_dir):
     client = login(national_admin)
-    before = (Region.objects.count(), AuditEntry.objects.count())
+    before = (Region.objects.unscoped().count(), AuditEntry.objects.count())
     bad = "代码,名称\n44,广东省\n44A1,坏\n4401,广州市\n4401,重复\n440199001,孤儿\n"
     response = upload(client, bad.encode())
     assert response.status_code == 400
@@ -479,7 +479,7 @@ def test_upload_with_errors_lists_lines_and_keeps_nothing(tree, national_admin, 
     assert "确认导入" not in html
     assert upload_files(var_dir) == []
     assert SESSION_KEY not in client.session
-    assert (Region.objects.count(), AuditEntry.objects.count()) == before
+    assert (Region.objects.unscoped().count(), AuditEntry.objects.count()) == before
 
 
 def test_upload_rejects_other_file_types(tree, national_admin, login, var_dir):
@@ -501,16 +501,16 @@ def test_xlsx_upload(tree, national_admin, login, var_dir):
     preview = upload(client, buffer.getvalue(), name="gd.xlsx")
     assert preview.context["result"].created == 1
     client.post(reverse("regions:import_confirm"), {"token": client.session[SESSION_KEY]["token"]})
-    assert Region.objects.filter(code="440000000000").exists()
+    assert Region.objects.unscoped().filter(code="440000000000").exists()
 
 
 def test_confirm_with_a_wrong_token_writes_nothing(tree, national_admin, login, var_dir):
     client = login(national_admin)
     upload(client, GD_CSV.encode())
-    before = Region.objects.count()
+    before = Region.objects.unscoped().count()
     response = client.post(reverse("regions:import_confirm"), {"token": "f" * 32})
     assert response.status_code == 302
-    assert Region.objects.count() == before
+    assert Region.objects.unscoped().count() == before
     assert upload_files(var_dir) == []
 
 
@@ -529,14 +529,14 @@ def test_confirm_revalidates_against_the_database(tree, national_admin, login, v
     assert upload(client, child_only.encode()).context["result"].created == 1
     token = client.session[SESSION_KEY]["token"]
     # Between preview and confirmation the parent goes away: the confirmation must not half-write.
-    Region.objects.filter(code=tree.group_a1).delete()
-    Region.objects.filter(code__in=[tree.village_a1, tree.village_a2]).delete()
-    Region.objects.filter(code=tree.township_a).delete()
-    before = (Region.objects.count(), AuditEntry.objects.count())
+    Region.objects.unscoped().filter(code=tree.group_a1).delete()
+    Region.objects.unscoped().filter(code__in=[tree.village_a1, tree.village_a2]).delete()
+    Region.objects.unscoped().filter(code=tree.township_a).delete()
+    before = (Region.objects.unscoped().count(), AuditEntry.objects.count())
     response = client.post(reverse("regions:import_confirm"), {"token": token})
     assert response.status_code == 409
     assert "上级 431102100000 不存在" in response.content.decode()
-    assert (Region.objects.count(), AuditEntry.objects.count()) == before
+    assert (Region.objects.unscoped().count(), AuditEntry.objects.count()) == before
 
 
 def test_scoped_admin_cannot_import_outside_scope(tree, system_admin, login, var_dir):
@@ -544,7 +544,7 @@ def test_scoped_admin_cannot_import_outside_scope(tree, system_admin, login, var
     assert response.status_code == 400
     errors = response.context["result"].errors
     assert len(errors) == 4 and all("管辖范围" in e.message for e in errors)
-    assert not Region.objects.filter(code__startswith="44").exists()
+    assert not Region.objects.unscoped().filter(code__startswith="44").exists()
 
 
 def test_preview_lists_each_change_with_before_and_after(tree, national_admin, login, var_dir):
@@ -556,4 +556,4 @@ def test_preview_lists_each_change_with_before_and_after(tree, national_admin, l
     html = preview.content.decode()
     assert "<del>甲一村</del> → <ins>甲一新村</ins>" in html
     assert "<del>—</del> → <ins>220</ins>" in html
-    assert Region.objects.get(code=tree.village_a1).name == "甲一村"
+    assert Region.objects.unscoped().get(code=tree.village_a1).name == "甲一村"

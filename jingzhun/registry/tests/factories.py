@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import factory
 
+from jingzhun.core.testing import RecordFactory
 from jingzhun.registry import services
 from jingzhun.registry.idcard import make_id_number
 from jingzhun.registry.models import HEAD_RELATIONSHIP, Household, HouseholdYear, Member
@@ -21,7 +22,7 @@ def valid_id(birth: dt.date = dt.date(1970, 5, 17), sex: str = "1", area: str = 
     return make_id_number(f"{int(area) + n // 500:06d}", birth, (n % 500) * 2 + (sex == "1"), sex)
 
 
-class HouseholdFactory(factory.django.DjangoModelFactory):
+class HouseholdFactory(RecordFactory):
     class Meta:
         model = Household
 
@@ -44,7 +45,7 @@ class HouseholdFactory(factory.django.DjangoModelFactory):
     tekun_status = "0"
 
 
-class MemberFactory(factory.django.DjangoModelFactory):
+class MemberFactory(RecordFactory):
     class Meta:
         model = Member
 
@@ -67,7 +68,7 @@ class MemberFactory(factory.django.DjangoModelFactory):
     addition_reason = "1"
 
 
-class HouseholdYearFactory(factory.django.DjangoModelFactory):
+class HouseholdYearFactory(RecordFactory):
     class Meta:
         model = HouseholdYear
 

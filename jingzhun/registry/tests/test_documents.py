@@ -317,7 +317,9 @@ def test_register_rows_without_year_record(tree):
     from jingzhun.regions.models import Region
 
     rows = list(
-        registers.iter_register_rows(registers.register_households(Region.objects.get(pk=tree.village_a1)), 2020)
+        registers.iter_register_rows(
+            registers.register_households(Region.objects.unscoped().get(pk=tree.village_a1)), 2020
+        )
     )
     assert len(rows) == 1
     assert rows[0].size == 2 and rows[0].attribute == "" and rows[0].net_income is None
@@ -367,7 +369,7 @@ def test_township_summary_counts_codes_outside_the_table(tree):
     HouseholdYearFactory(household=household, year=2020, main_cause="")
     from jingzhun.regions.models import Region
 
-    summary = registers.build_township_summary(Region.objects.get(pk=tree.township_b), 2020)
+    summary = registers.build_township_summary(Region.objects.unscoped().get(pk=tree.township_b), 2020)
     causes = dict(summary.groups)["by_cause"].codes
     assert ("", "未填") in causes
     assert summary.total.by_cause[""] == 1
@@ -517,7 +519,7 @@ def test_register_batches_large_villages(tree, monkeypatch, django_assert_max_nu
     _add_households(tree, 10, size=2)
     from jingzhun.regions.models import Region
 
-    village = Region.objects.get(pk=tree.village_a1)
+    village = Region.objects.unscoped().get(pk=tree.village_a1)
     with django_assert_max_num_queries(1 + 3 * 3 + 1):
         rows = list(registers.iter_register_rows(registers.register_households(village), 2020))
     assert len(rows) == 10

@@ -50,7 +50,7 @@ class Command(BaseCommand):
         username = (options["username"] or (input("用户名：") if interactive else "")).strip()
         if not username:
             raise CommandError("用户名不能为空（--username）")
-        if User.objects.filter(username__iexact=username).exists():
+        if User.objects.unscoped().filter(username__iexact=username).exists():
             raise CommandError(f"用户名“{username}”已存在")
         scope = options["scope"]
         if scope is None and not options["all_regions"]:
@@ -82,7 +82,7 @@ class Command(BaseCommand):
             code = codes.normalize_code(raw)
         except codes.CodeError as exc:
             raise CommandError(str(exc)) from exc
-        region = Region.objects.current().filter(code=code).first()
+        region = Region.objects.unscoped().current().filter(code=code).first()
         if region is None:
             raise CommandError(f"区划代码“{code}”不存在或已停用；请先导入行政区划（import_regions）")
         if region.level > FINEST_SCOPE_LEVEL:

@@ -107,7 +107,7 @@ class Command(BaseCommand):
                     (RegionFlagKind.DEEP_POOR_VILLAGE, v.exit_year, False),
                 ]
             for flag, year, value in wanted:
-                _obj, was_created = RegionFlag.objects.get_or_create(
+                _obj, was_created = RegionFlag.objects.unscoped().get_or_create(
                     region_id=v.code, flag=flag, year=year, defaults={"value": value}
                 )
                 created += was_created
@@ -128,12 +128,12 @@ class Command(BaseCommand):
         ]
         created = 0
         for username, role, scope, full_name in specs:
-            if User.objects.filter(username=username).exists():
+            if User.objects.unscoped().filter(username=username).exists():
                 continue
             user = User(
                 username=username,
                 role=role,
-                scope_region=Region.objects.get(code=scope),
+                scope_region=Region.objects.unscoped().get(code=scope),
                 full_name=full_name,
                 is_demo=True,
                 is_staff=role == Role.SYSTEM_ADMIN,

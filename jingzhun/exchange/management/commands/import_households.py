@@ -58,7 +58,7 @@ class Command(BaseCommand):
         scope = ""
         if options["user"]:
             try:
-                user = User.objects.get(username=options["user"])
+                user = User.objects.unscoped().get(username=options["user"])
             except User.DoesNotExist as exc:
                 raise CommandError(f"用户 {options['user']} 不存在") from exc
             if user.scope_prefix is None or not user.can_write:
