@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin, UsernameField
@@ -12,11 +12,16 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from jingzhun.accounts import rules, throttle
-from jingzhun.accounts.models import User, UserQuerySet
+from jingzhun.accounts.models import User
 from jingzhun.accounts.roles import Role, grantable_roles
 from jingzhun.audit.middleware import client_addr
 from jingzhun.core import codes
+from jingzhun.core.scope import ScopedQuerySet
+from jingzhun.core.types import ScopedUser
 from jingzhun.regions.models import Region
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 LOCKED_MESSAGE = _("登录失败次数过多，已暂时锁定，请 %(minutes)s 分钟后再试。")
 
@@ -74,8 +79,11 @@ def clean_phone(value: str) -> str:
     return phone
 
 
-def scope_field(actor: User, *, label: Any, allow_empty: bool, deepest: int = codes.Level.VILLAGE) -> forms.Field:
-    """A select of the regions in the actor's scope, or a code input when there are too many to list.
+def scope_field(
+    actor: ScopedUser, *, label: StrOrPromise, empty_label: StrOrPromise, deepest: int = codes.Level.VILLAGE
+) -> forms.Field:
+    """A select of the regions in the actor's scope (``empty_label`` first, for no region), or a code input
+    when there are too many to list.
 
     Either way the field yields a code string; the form resolves and checks it with ``rules``.
     """
@@ -88,8 +96,7 @@ def scope_field(actor: User, *, label: Any, allow_empty: bool, deepest: int = co
             widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": gettext("区划代码")}),
             help_text=_("填写统计用区划代码（12 位，县级可填 6 位、乡级可填 9 位）"),
         )
-    empty = _("全部区划（不限）") if allow_empty else _("— 请选择 —")
-    return forms.ChoiceField(label=label, required=False, choices=[("", empty), *choices])
+    return forms.ChoiceField(label=label, required=False, choices=[("", empty_label), *choices])
 
 
 class UserForm(SetPasswordMixin, forms.ModelForm):
@@ -104,19 +111,22 @@ class UserForm(SetPasswordMixin, forms.ModelForm):
         labels = {"username": _("用户名"), "email": _("电子邮箱")}
         help_texts = {"username": _("登录名，创建后不可修改；可用字母、数字、汉字和 @ . + - _")}
 
-    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: ScopedUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.actor = actor
         self.creating = self.instance._state.adding
         self.is_self = not self.creating and self.instance.pk == actor.pk
         self.fields["full_name"].required = True
-        self.fields["role"].choices = grantable_roles(actor.role)
+        role = self.fields["role"]
+        assert isinstance(role, forms.ChoiceField)  # the model field has choices
+        role.choices = grantable_roles(actor.role)
+        unlimited = rules.may_grant_unlimited_scope(actor)
         self.fields["scope"] = scope_field(
-            actor, label=_("管辖范围"), allow_empty=rules.may_grant_unlimited_scope(actor)
+            actor, label=_("管辖范围"), empty_label=_("全部区划（不限）") if unlimited else _("— 请选择 —")
         )
         self.fields["scope"].help_text = _("用户可查看和操作该区划及其下级的数据")
         # Required unless the actor may hand out an unlimited 系统管理员 scope (checked per role in clean).
-        self.fields["scope"].required = not rules.may_grant_unlimited_scope(actor)
+        self.fields["scope"].required = not unlimited
         self.fields["scope"].error_messages["required"] = _("请选择管辖范围")
         if self.creating:
             self.fields["password1"], self.fields["password2"] = self.create_password_fields(
@@ -157,7 +167,8 @@ class UserForm(SetPasswordMixin, forms.ModelForm):
         return rules.resolve_region(raw, self.actor)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.creating:
             self.validate_passwords()
         role = cleaned.get("role")
@@ -169,7 +180,8 @@ class UserForm(SetPasswordMixin, forms.ModelForm):
         return cleaned
 
     def _post_clean(self) -> None:
-        super()._post_clean()
+        # django-stubs leaves out this private hook, which Django's own BaseUserCreationForm overrides the same way.
+        super()._post_clean()  # type: ignore[misc]
         if self.creating:
             # After the instance holds the username and name, so similarity to them is checked too.
             self.validate_password_for_user(self.instance)
@@ -212,7 +224,8 @@ class AdminSetPasswordForm(SetPasswordMixin, forms.Form):
     def clean(self) -> dict[str, Any]:
         self.validate_passwords("new_password1", "new_password2")
         self.validate_password_for_user(self.user, "new_password2")
-        return super().clean()
+        super().clean()
+        return self.cleaned_data
 
     def save(self) -> User:
         return self.set_password_and_save(self.user, "new_password1")
@@ -267,13 +280,11 @@ class UserFilterForm(forms.Form):
     role = forms.ChoiceField(label=_("角色"), required=False, choices=[("", _("全部")), *Role.choices])
     status = forms.ChoiceField(label=_("状态"), required=False, choices=STATUS_CHOICES)
 
-    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: ScopedUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.actor = actor
         # Townships are enough to narrow a county's list and keep the select short.
-        self.fields["region"] = scope_field(actor, label=_("区划"), allow_empty=True, deepest=codes.Level.TOWNSHIP)
-        if isinstance(self.fields["region"], forms.ChoiceField):
-            self.fields["region"].choices = [("", gettext("全部")), *self.fields["region"].choices[1:]]
+        self.fields["region"] = scope_field(actor, label=_("区划"), empty_label=_("全部"), deepest=codes.Level.TOWNSHIP)
         self.order_fields(["q", "role", "region", "status"])
 
     def clean_region(self) -> Region | None:
@@ -282,7 +293,7 @@ class UserFilterForm(forms.Form):
             return None
         return rules.resolve_region(raw, self.actor)
 
-    def filter(self, users: UserQuerySet) -> UserQuerySet:
+    def filter(self, users: ScopedQuerySet) -> ScopedQuerySet:
         data = self.cleaned_data
         if data.get("q"):
             q = data["q"].strip()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -17,8 +19,13 @@ class UserQuerySet(ScopedQuerySet):
     pass
 
 
+# mypy refuses a call in a base list, and the django-stubs plugin cannot build the module-level
+# `Base = UserManager.from_queryset(...)` form in this module either (the plugin makes django.contrib.auth
+# depend on the user model's module, so UserManager is unfinished here). So to mypy this manager's base is Any.
 class JingzhunUserManager(UserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
-    def create_superuser(self, username, email=None, password=None, **extra_fields):  # type: ignore[override]
+    def create_superuser(
+        self, username: str, email: str | None = None, password: str | None = None, **extra_fields: Any
+    ) -> User:
         extra_fields.setdefault("role", Role.SYSTEM_ADMIN)
         return super().create_superuser(username, email, password, **extra_fields)
 
@@ -47,8 +54,8 @@ class User(AuditedModel, AbstractUser):
     is_demo = models.BooleanField(_("演示账号"), default=False, editable=False)
 
     # Reads choose a scope (core.scope); authentication and Django's own reads use the plain default manager.
-    objects = ScopedUserManager()
-    unscoped_objects = JingzhunUserManager()
+    objects: ClassVar[ScopedUserManager] = ScopedUserManager()
+    unscoped_objects: ClassVar[JingzhunUserManager] = JingzhunUserManager()
 
     audit_exclude = ("last_login",)
     audit_mask = ("password",)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from jingzhun.core.access import Capability
 from jingzhun.core.codes import Level
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Role(models.TextChoices):
@@ -57,7 +62,7 @@ def can_grant(granter_role: str, target_role: str) -> bool:
     return ROLE_RANK[target_role] <= ROLE_RANK[granter_role]
 
 
-def grantable_roles(granter_role: str) -> list[tuple[str, str]]:
+def grantable_roles(granter_role: str) -> list[tuple[str, StrOrPromise]]:
     return [(value, label) for value, label in Role.choices if can_grant(granter_role, value)]
 
 

@@ -8,7 +8,7 @@ for a 系统管理员 created by a 系统管理员 who is unlimited too.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
@@ -16,13 +16,17 @@ from django.utils.translation import gettext as _
 from jingzhun.accounts.roles import FINEST_SCOPE_LEVEL, ROLE_WIDEST_LEVEL, Role, can_grant, role_allows_level
 from jingzhun.core import codes
 from jingzhun.core.scope import can_see_code, user_scope_prefix
+from jingzhun.core.types import ScopedUser
 from jingzhun.regions.models import Region, RegionLevel
+
+if TYPE_CHECKING:
+    from jingzhun.accounts.models import User
 
 # Above this many regions a select list is unusable; the form asks for a code instead.
 REGION_SELECT_LIMIT = 1500
 
 
-def can_edit_user(actor: Any, target: Any) -> bool:
+def can_edit_user(actor: ScopedUser, target: User) -> bool:
     """Edit, reset the password of, or (de)activate ``target``: in scope and not above the actor's rank."""
     if not getattr(actor, "can_manage_users", False):
         return False
@@ -31,24 +35,24 @@ def can_edit_user(actor: Any, target: Any) -> bool:
     return can_grant(actor.role, target.role)
 
 
-def require_edit_user(actor: Any, target: Any) -> None:
+def require_edit_user(actor: ScopedUser, target: User) -> None:
     if not can_edit_user(actor, target):
         raise PermissionDenied(_("不能修改角色高于您或不在您管辖范围内的用户"))
 
 
-def may_grant_unlimited_scope(actor: Any) -> bool:
+def may_grant_unlimited_scope(actor: ScopedUser) -> bool:
     return user_scope_prefix(actor) == ""
 
 
-def region_choices(actor: Any, deepest: int = FINEST_SCOPE_LEVEL) -> list[tuple[str, str]] | None:
+def region_choices(actor: ScopedUser, deepest: int = FINEST_SCOPE_LEVEL) -> list[tuple[str, str]] | None:
     """Current regions in the actor's scope down to ``deepest``, indented by level, in tree order.
 
     None when there are too many for one select (a province-wide administrator); the form then asks
     for a code. Ordering by code is a pre-order walk: a parent's code is its subtree's smallest.
     """
     rows = list(
-        Region.objects.visible_to(actor)
-        .current()
+        Region.objects.current()
+        .visible_to(actor)
         .filter(level__lte=deepest)
         .order_by("code")
         .values_list("code", "name", "level")[: REGION_SELECT_LIMIT + 1]
@@ -59,7 +63,7 @@ def region_choices(actor: Any, deepest: int = FINEST_SCOPE_LEVEL) -> list[tuple[
     return [(code, "\u3000" * (level - top) + f"{name}（{code}）") for code, name, level in rows]
 
 
-def resolve_region(raw: str, actor: Any, deepest: int = FINEST_SCOPE_LEVEL) -> Region:
+def resolve_region(raw: str, actor: ScopedUser, deepest: int = FINEST_SCOPE_LEVEL) -> Region:
     """The current region for a typed or selected code, inside the actor's scope; ValidationError otherwise."""
     try:
         code = codes.normalize_code(raw)
@@ -79,7 +83,7 @@ def resolve_region(raw: str, actor: Any, deepest: int = FINEST_SCOPE_LEVEL) -> R
     return region
 
 
-def check_scope_for_role(actor: Any, role: str, region: Region | None) -> None:
+def check_scope_for_role(actor: ScopedUser, role: str, region: Region | None) -> None:
     """Raise ValidationError unless ``region`` (None = unlimited) may be given to a user with ``role``."""
     if region is None:
         if role != Role.SYSTEM_ADMIN:

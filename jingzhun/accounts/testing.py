@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 import factory
 
 from jingzhun.accounts.models import User
@@ -11,7 +13,13 @@ from jingzhun.core.testing import RecordFactory
 TEST_PASSWORD = "test-pass-123456"
 
 
-class UserFactory(RecordFactory):
+class MakeUser(Protocol):
+    """The ``make_user`` fixture (conftest): a saved user with a role, a scope region code and any other field."""
+
+    def __call__(self, role: str = ..., scope: str | None = ..., **fields: Any) -> User: ...
+
+
+class UserFactory(RecordFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -22,6 +30,6 @@ class UserFactory(RecordFactory):
     password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
 
     @factory.post_generation
-    def _save_password(obj, create, extracted, **kwargs):
+    def _save_password(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create:
             obj.save()

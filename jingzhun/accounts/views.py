@@ -14,8 +14,9 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -30,12 +31,13 @@ from jingzhun.accounts.forms import (
     UserFilterForm,
     UserForm,
 )
-from jingzhun.accounts.models import User
+from jingzhun.accounts.models import User, UserQuerySet
 from jingzhun.accounts.roles import Role
 from jingzhun.audit.context import audit_reason
 from jingzhun.audit.models import AuditEntry
 from jingzhun.core.access import Capability, logged_in, requires
 from jingzhun.core.scope import get_visible_or_404
+from jingzhun.core.types import AuthenticatedRequest, ScopedUser
 from jingzhun.regions.models import Region
 
 PAGE_SIZE = 30
@@ -47,7 +49,7 @@ class LoginView(auth_views.LoginView):
     authentication_form = ThrottledAuthenticationForm
     redirect_authenticated_user = True
 
-    def form_valid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         user = form.get_user()
         previous = user.last_login  # read before login() moves it to now
         response = super().form_valid(form)
@@ -67,17 +69,22 @@ def _format_time(value: Any) -> str:
     return date_format(timezone.localtime(value), "Y-m-d H:i")
 
 
-def _posted(request: HttpRequest) -> Any:
+def _posted(request: HttpRequest) -> QueryDict | None:
     """The POST data to bind a form to (an empty POST is still a submission), or None on GET."""
     return request.POST if request.method == "POST" else None
 
 
-def _user_queryset() -> Any:
+def _user_queryset() -> UserQuerySet:
     return User.objects.select_related("scope_region")
 
 
+def _visible_user(actor: ScopedUser, pk: int) -> User:
+    """The user ``pk`` if it lies in the actor's scope (404 otherwise)."""
+    return get_visible_or_404(_user_queryset(), actor, pk=pk)
+
+
 @requires(Capability.MANAGE_USERS)
-def user_list(request: HttpRequest) -> HttpResponse:
+def user_list(request: AuthenticatedRequest) -> HttpResponse:
     actor = request.user
     users = _user_queryset().visible_to(actor)
     form = UserFilterForm(request.GET or None, actor=actor)
@@ -92,7 +99,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Capability.MANAGE_USERS)
-def user_create(request: HttpRequest) -> HttpResponse:
+def user_create(request: AuthenticatedRequest) -> HttpResponse:
     actor = request.user
     form = UserForm(_posted(request), actor=actor, initial={"role": Role.VILLAGE})
     if request.method == "POST" and form.is_valid():
@@ -104,9 +111,9 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Capability.MANAGE_USERS)
-def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def user_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     actor = request.user
-    target = get_visible_or_404(_user_queryset(), actor, pk=pk)
+    target = _visible_user(actor, pk)
     lock = throttle.lock_remaining(target.username, None)
     context = {
         "target": target,
@@ -121,9 +128,9 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @requires(Capability.MANAGE_USERS)
-def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def user_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     actor = request.user
-    target = get_visible_or_404(_user_queryset(), actor, pk=pk)
+    target = _visible_user(actor, pk)
     rules.require_edit_user(actor, target)
     form = UserForm(_posted(request), instance=target, actor=actor)
     if request.method == "POST" and form.is_valid():
@@ -140,10 +147,10 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @requires(Capability.MANAGE_USERS)
-def user_set_active(request: HttpRequest, pk: int, active: bool) -> HttpResponse:
+def user_set_active(request: AuthenticatedRequest, pk: int, active: bool) -> HttpResponse:
     """停用 / 启用: accounts are never deleted, because the audit log refers to them."""
     actor = request.user
-    target = get_visible_or_404(_user_queryset(), actor, pk=pk)
+    target = _visible_user(actor, pk)
     rules.require_edit_user(actor, target)
     if target.pk == actor.pk:
         messages.error(request, _("不能停用本人的账号"))
@@ -168,9 +175,9 @@ def user_set_active(request: HttpRequest, pk: int, active: bool) -> HttpResponse
 
 
 @requires(Capability.MANAGE_USERS)
-def user_password(request: HttpRequest, pk: int) -> HttpResponseBase:
+def user_password(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
     actor = request.user
-    target = get_visible_or_404(_user_queryset(), actor, pk=pk)
+    target = _visible_user(actor, pk)
     if target.pk == actor.pk:
         return redirect("accounts:my_account")  # one's own password needs the current one
     rules.require_edit_user(actor, target)
@@ -185,9 +192,10 @@ def user_password(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 
 @logged_in
-def my_account(request: HttpRequest) -> HttpResponse:
+def my_account(request: AuthenticatedRequest) -> HttpResponse:
     """我的账号: one's own details, recent login attempts and the password change (any role)."""
     user = request.user
+    assert isinstance(user, User)  # what the login sets; the layers below see it as a ScopedUser
     form = OwnPasswordChangeForm(user, _posted(request), request=request)
     if request.method == "POST" and form.is_valid():
         with audit_reason(_("修改本人密码")):

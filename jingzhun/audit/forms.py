@@ -35,7 +35,9 @@ class AuditSearchForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["object_type"].choices = [("", _("全部")), *object_type_choices()]
+        object_type = self.fields["object_type"]
+        assert isinstance(object_type, forms.ChoiceField)
+        object_type.choices = [("", _("全部")), *object_type_choices()]
 
     def clean_region(self) -> str:
         value = self.cleaned_data["region"].strip()
@@ -44,7 +46,8 @@ class AuditSearchForm(forms.Form):
         return region_prefix(value) if value else ""
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
             raise forms.ValidationError(_("开始日期不能晚于结束日期"))

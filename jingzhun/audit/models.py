@@ -8,8 +8,8 @@ import decimal
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Collection, Iterable, Iterator
+from typing import Any, Self
 
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
@@ -27,7 +27,7 @@ class Action(models.TextChoices):
 GENESIS_HASH = "0" * 64
 
 
-class AuditEntryQuerySet(models.QuerySet):
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
     """Refuses the bulk paths that would rewrite history (the PostgreSQL trigger refuses them again)."""
 
     def update(self, **kwargs: Any) -> int:
@@ -322,11 +322,16 @@ class AuditedModel(models.Model):
     audit_exclude: tuple[str, ...] = ()
     audit_mask: tuple[str, ...] = ()
 
+    # Set per instance, not in __init__ (a new instance has none of them: hence the getattr defaults below).
+    _audit_loaded: tuple[Collection[str], list[Any]] | None  # the column names and values from_db loaded
+    _audit_snapshot_cache: dict[str, Any] | None
+    _audit_deleting: dict[str, Any] | None  # the delete entry, from pre_delete to post_delete
+
     class Meta:
         abstract = True
 
     @classmethod
-    def from_db(cls, db: str, field_names: list[str], values: list[Any]) -> AuditedModel:
+    def from_db(cls, db: str | None, field_names: Collection[str], values: Collection[Any]) -> Self:
         instance = super().from_db(db, field_names, values)
         # Keep the loaded values, converted into the diff's form only if the instance is saved or deleted
         # (most loaded rows are only read). Mutable values are copied: an in-place edit is a change.
@@ -341,8 +346,9 @@ class AuditedModel(models.Model):
     def _audit_snapshot(self) -> dict[str, Any] | None:
         """The audit state as last loaded from or written to the database (None: never loaded)."""
         cached = getattr(self, "_audit_snapshot_cache", None)
-        if cached is None and getattr(self, "_audit_loaded", None) is not None:
-            names, values = self._audit_loaded
+        loaded = getattr(self, "_audit_loaded", None)
+        if cached is None and loaded is not None:
+            names, values = loaded
             cached = self._audit_state_of(dict(zip(names, values, strict=True)))
             self._audit_snapshot_cache, self._audit_loaded = cached, None
         return cached
@@ -369,7 +375,9 @@ class AuditedModel(models.Model):
     @classmethod
     def audit_object_type(cls) -> str:
         # A proxy's changes belong to the history of the concrete model's rows.
-        return cls._meta.concrete_model._meta.label_lower
+        concrete = cls._meta.concrete_model
+        assert concrete is not None  # only an abstract model has none, and it has no rows
+        return concrete._meta.label_lower
 
     def audit_state(self) -> dict[str, Any]:
         """The recorded form of the instance's current (loaded) field values."""

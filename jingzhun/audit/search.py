@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connection, models
 from django.db.models import F, Func, Q, QuerySet
-from django.db.models.lookups import GreaterThanOrEqual, LessThan
+from django.db.models.lookups import GreaterThanOrEqual, LessThan, Lookup
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,6 +26,7 @@ from jingzhun.audit.models import AuditedModel, AuditEntry, audited_models
 from jingzhun.core import codes
 from jingzhun.core.contributions import region_names
 from jingzhun.core.scope import can_see_code, code_prefix_q, user_scope_prefix
+from jingzhun.core.types import ScopedUser
 
 PAGE_SIZE = 50
 
@@ -33,7 +34,7 @@ PAGE_SIZE = 50
 # --- scope ---------------------------------------------------------------------------------------------
 
 
-def visible_entries(user: Any) -> QuerySet[AuditEntry]:
+def visible_entries(user: ScopedUser) -> QuerySet[AuditEntry]:
     """Entries whose region lies in the user's scope; entries without a region only for whole-system scope."""
     prefix = user_scope_prefix(user)
     if prefix is None:
@@ -167,7 +168,7 @@ def region_filter(qs: QuerySet[AuditEntry], prefix: str, broad: bool = False) ->
         return qs.filter(code_prefix_q("region_code", prefix))
     code = Func(F("region_code"), template="+%(expressions)s", output_field=models.CharField())
     upper = codes.prefix_upper_bound(prefix)
-    conditions = [GreaterThanOrEqual(code, prefix)]
+    conditions: list[Lookup[str]] = [GreaterThanOrEqual(code, prefix)]
     if upper is not None:
         conditions.append(LessThan(code, upper))
     return qs.filter(*conditions)
@@ -183,16 +184,14 @@ def actor_q(username: str) -> Q:
     return Q(actor_username=username)
 
 
-def search(user: Any, f: Filters) -> QuerySet[AuditEntry]:
+def search(user: ScopedUser, f: Filters) -> QuerySet[AuditEntry]:
     """The entries ``user`` may see that match ``f`` (the region filter only ever narrows the scope)."""
     scope = user_scope_prefix(user)
     if scope is None:
         return AuditEntry.objects.none()
-    prefix = scope
-    if f.region:
-        prefix = narrow_prefix(scope, f.region)
-        if prefix is None:
-            return AuditEntry.objects.none()
+    prefix = narrow_prefix(scope, f.region) if f.region else scope
+    if prefix is None:
+        return AuditEntry.objects.none()
     bounds = id_bounds(f)
     if bounds is None:
         return AuditEntry.objects.none()
@@ -306,7 +305,9 @@ SOURCE_LABELS = {
 }
 
 
-def display_value(model_field: models.Field | None, value: Any, masked: bool, model: type | None = None) -> str | None:
+def display_value(
+    model_field: models.Field[Any, Any] | None, value: Any, masked: bool, model: type[AuditedModel] | None = None
+) -> str | None:
     if value is None:
         return None
     if masked:
@@ -315,7 +316,7 @@ def display_value(model_field: models.Field | None, value: Any, masked: bool, mo
         return _("是") if value else _("否")
     if value == "":
         return _("（空）")
-    if model_field is not None and hasattr(model, "audit_value_label"):
+    if model_field is not None and model is not None:
         label = model.audit_value_label(model_field.name, value)
         if label is not None and label != value:
             return f"{label}（{value}）"
@@ -336,17 +337,17 @@ def field_changes(entry: AuditEntry) -> list[FieldChange]:
     changes = entry.changes if isinstance(entry.changes, dict) else {}
     for name, pair in changes.items():
         before, after = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
-        model_field = None
+        model_field: models.Field[Any, Any] | None = None
         label = name
         if model is not None:
             try:
-                model_field = model._meta.get_field(name)
+                found = model._meta.get_field(name)
             except FieldDoesNotExist:
-                model_field = None
-            if model_field is not None and not getattr(model_field, "concrete", False):
-                model_field = None  # a reverse relation, not a stored column
-            if model_field is not None:
-                label = str(getattr(model_field, "verbose_name", name))
+                found = None
+            # A stored column: not a reverse relation or a generic foreign key.
+            if isinstance(found, models.Field) and found.concrete:
+                model_field = found
+                label = str(found.verbose_name)
         masked = name in masked_fields
         out.append(
             FieldChange(
@@ -392,7 +393,7 @@ def changes_text(entry: AuditEntry) -> str:
 # --- per-object history ----------------------------------------------------------------------------------
 
 
-def history_url_for(user: Any, obj: AuditedModel) -> str:
+def history_url_for(user: ScopedUser, obj: AuditedModel) -> str:
     """The history page of ``obj`` if ``user`` may open it, else ''."""
     from django.urls import reverse
 
@@ -401,7 +402,7 @@ def history_url_for(user: Any, obj: AuditedModel) -> str:
     return reverse("audit:history", args=[obj.audit_object_type(), str(obj.pk)])
 
 
-def can_view_history(user: Any, model: type[AuditedModel] | None, obj: AuditedModel | None) -> bool:
+def can_view_history(user: ScopedUser, model: type[AuditedModel] | None, obj: AuditedModel | None) -> bool:
     """Audit readers see any object's history (within their scope); other users the history of a record
     they can see now. User accounts' histories stay with the audit readers (roles, logins)."""
     if user_scope_prefix(user) is None:

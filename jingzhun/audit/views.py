@@ -7,7 +7,14 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -33,6 +40,7 @@ from jingzhun.audit.search import (
 from jingzhun.core.access import Capability, requires
 from jingzhun.core.scope import can_see_code
 from jingzhun.core.tabular import csv_stream, formula_safe
+from jingzhun.core.types import AuthenticatedRequest
 
 logger = logging.getLogger("jingzhun.audit")
 
@@ -60,7 +68,7 @@ def _form_and_filters(request: HttpRequest) -> tuple[AuditSearchForm, Filters | 
 
 
 @requires(Capability.READ_AUDIT)
-def search_page(request: HttpRequest) -> HttpResponse:
+def search_page(request: AuthenticatedRequest) -> HttpResponse:
     form, filters = _form_and_filters(request)
     context: dict[str, Any] = {"form": form, "active_nav": "audit", "filter_query": _filter_query(request)}
     if filters is not None:
@@ -75,7 +83,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Capability.READ_AUDIT)
-def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def entry_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     entry = get_object_or_404(visible_entries(request.user), pk=pk)
     # Local integrity: does this entry still match its hash and link to its neighbours? (The whole chain
     # is checked by manage.py verify_audit.) Neighbours may lie outside the scope: only yes/no is shown.
@@ -101,7 +109,7 @@ def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @requires(Capability.VIEW)
-def history(request: HttpRequest, object_type: str, object_id: str) -> HttpResponse:
+def history(request: AuthenticatedRequest, object_type: str, object_id: str) -> HttpResponse:
     """变更历史 of one object, newest first (its entries within the user's scope)."""
     model = model_for_type(object_type)
     obj = load_object(model, object_id)
@@ -156,7 +164,7 @@ CSV_COLUMNS = [
 
 
 @requires(Capability.READ_AUDIT)
-def export_csv(request: HttpRequest) -> HttpResponse:
+def export_csv(request: AuthenticatedRequest) -> HttpResponseBase:
     """The filtered entries as CSV (UTF-8 with BOM for Excel), streamed so any size stays in constant memory."""
     _form, filters = _form_and_filters(request)
     if filters is None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import factory
+from django.db import models
+
+T = TypeVar("T", bound=models.Model)
 
 
-class RecordFactory(factory.django.DjangoModelFactory):
+class RecordFactory(factory.django.DjangoModelFactory[T]):
     """Factories build test data across regions on purpose, so they write and look up through the plain
     default manager rather than the scope-guarded ``objects`` (core.scope)."""
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
+from typing import TypeVar
 
 from jingzhun.demo import regions as demo_regions
 from jingzhun.policy.defaults import POVERTY_LINES
@@ -55,7 +56,7 @@ VIOLATION_KINDS: dict[str, str] = {
 # Distributions
 
 ATTRIBUTE_SHARES = {"general": 0.68, "dibao": 0.24, "tekun": 0.08}
-SIZE_WEIGHTS = {
+SIZE_WEIGHTS: dict[str, dict[int, float]] = {
     "general": {1: 7, 2: 16, 3: 23, 4: 25, 5: 16, 6: 8, 7: 3.5, 8: 1.2, 9: 0.3},
     "dibao": {1: 22, 2: 28, 3: 19, 4: 15, 5: 9, 6: 5, 7: 2},
     "tekun": {1: 78, 2: 22},
@@ -322,9 +323,15 @@ class _IncomeProfile:
 # Generator
 
 
-def _weighted(items: dict) -> tuple[list, list[float]]:
+K = TypeVar("K")
+# Keys with their cumulative weights, as random.choices takes them.
+Weighted = tuple[list[K], list[float]]
+
+
+def _weighted(items: Mapping[K, float]) -> Weighted[K]:
     keys = list(items)
-    cum, total = [], 0.0
+    cum: list[float] = []
+    total = 0.0
     for k in keys:
         total += items[k]
         cum.append(total)
@@ -350,7 +357,7 @@ class DemoGenerator:
         self._township_names = {code9: name for code9, name, _kind in demo_regions.TOWNSHIPS}
         # 贫困村 hold most paired households; urban communities few (seed report: 41 poor villages,
         # 129 other villages with under 100 poor people).
-        weights = {}
+        weights: dict[str, float] = {}
         for v in self.villages:
             if v.is_community:
                 weights[v.code] = 0.2
@@ -371,17 +378,17 @@ class DemoGenerator:
         self._tables = {
             "attribute": _weighted(ATTRIBUTE_SHARES),
             "cause": _weighted(CAUSE_WEIGHTS),
-            "ident": _weighted(IDENTIFICATION_WEIGHTS),
             "surname": _weighted(SURNAMES),
             "dis_cat": _weighted(DISABILITY_CATEGORY_WEIGHTS),
             "dis_grade": _weighted(DISABILITY_GRADE_WEIGHTS),
             "bank": _weighted(dict(BANKS)),
         }
+        self._identification_years = _weighted(IDENTIFICATION_WEIGHTS)
         self._sizes = {kind: _weighted(w) for kind, w in SIZE_WEIGHTS.items()}
 
     # -- small helpers ---------------------------------------------------------------------------
 
-    def _pick(self, table: tuple[list, list[float]]) -> object:
+    def _pick(self, table: Weighted[K]) -> K:
         keys, cum = table
         return self.rng.choices(keys, cum_weights=cum)[0]
 
@@ -433,7 +440,7 @@ class DemoGenerator:
         rng = self._place_rng
         keys, cum = self._village_keys, self._village_cum
         village = rng.choices(keys, cum_weights=cum)[0]
-        groups = self._groups.get(village) or [(None, "")]
+        groups: Sequence[tuple[str | None, str]] = self._groups.get(village) or [(None, "")]
         group, group_name = groups[int(rng.random() * len(groups))]
         seq = self._village_seq.get(village, 0) + 1
         self._village_seq[village] = seq
@@ -461,7 +468,7 @@ class DemoGenerator:
             cause = "08" if self._chance(0.6) else "02"
         if cause == "03" and size < 2:
             cause = "09"
-        ident = self._pick(self._tables["ident"])
+        ident = self._pick(self._identification_years)
 
         people = self._compose(kind, size, cause)
         surname_of_head = people[0].surname
@@ -511,8 +518,13 @@ class DemoGenerator:
         surname = self._surname()
         people: list[_Person] = []
 
-        def person(rel: str, sex: str, age: int | None = None, birth: dt.date | None = None, sn: str = surname):
-            p = _Person(rel, sex, birth or self._birth_for_age(age), sn)
+        def person(
+            rel: str, sex: str, age: int | None = None, birth: dt.date | None = None, sn: str = surname
+        ) -> _Person:
+            if birth is None:
+                assert age is not None  # a person is given an age or a birth date
+                birth = self._birth_for_age(age)
+            p = _Person(rel, sex, birth, sn)
             people.append(p)
             return p
 
@@ -739,6 +751,7 @@ class DemoGenerator:
 
     def _adult_education(self, birth_year: int) -> str:
         r = self.rng.random()
+        table: tuple[tuple[str, float], ...]  # (code, cumulative share)
         if birth_year < 1950:
             table = (("1", 0.5), ("2", 0.9), ("3", 1.0))
         elif birth_year < 1966:
@@ -1060,6 +1073,7 @@ class DemoGenerator:
     def _years(self, hh: HouseholdData) -> list[YearData]:
         r = self.rng
         ident, exit1, final_exit = hh.first_identified_year, hh.first_exit_year, hh.exit_year
+        assert exit1 is not None and final_exit is not None  # every demo household has exited
         returned = hh.returned_year
         before, after = ATTRIBUTE_CODES[hh.kind]
         members = hh.members
@@ -1140,8 +1154,8 @@ class DemoGenerator:
                 status = "1"
                 pc *= r.uniform(1.12, 1.36) if year <= 2020 else r.uniform(1.04, 1.12)
             if not poor and year >= 2020:
-                monitored = hh.monitoring_category == "1" and hh.monitored_from is not None
-                if monitored and year >= hh.monitored_from:
+                monitored_from = hh.monitored_from if hh.monitoring_category == "1" else None
+                if monitored_from is not None and year >= monitored_from:
                     pc = MONITORING_LINE[year] * r.uniform(0.7, 0.95)
                 else:
                     pc = max(pc, MONITORING_LINE[year] * floor_ratio)

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import decimal
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext as _
 
@@ -23,8 +26,9 @@ class CodeItemForm(forms.ModelForm):
         model = CodeItem
         fields = ["code", "label", "sort_order", "valid_from", "valid_to"]
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         vf, vt = cleaned.get("valid_from"), cleaned.get("valid_to")
         if vf and vt and vt < vf:
             self.add_error("valid_to", _("截止年度不能早于起始年度"))
@@ -39,7 +43,7 @@ class PovertyLineForm(forms.ModelForm):
     def clean_region_prefix(self) -> str:
         return clean_prefix(self.cleaned_data.get("region_prefix", ""))
 
-    def clean_amount(self):
+    def clean_amount(self) -> decimal.Decimal:
         amount = self.cleaned_data["amount"]
         if amount <= 0:
             raise forms.ValidationError(_("标准必须大于 0"))

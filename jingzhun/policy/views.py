@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
-from django.db.models import Count
+from django.db.models import Count, Model
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
@@ -12,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from jingzhun.core.access import Capability, requires
+from jingzhun.core.types import AuthenticatedRequest
 from jingzhun.policy.forms import CodeItemForm, IncomeFormulaForm, PovertyLineForm
 from jingzhun.policy.models import CodeItem, CodeTable, IncomeFormula, PovertyLine
 
@@ -20,7 +23,7 @@ edits_policy = requires(Capability.MANAGE_REFERENCE, message=gettext_lazy("只�
 
 
 @requires(Capability.VIEW)
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "policy/overview.html",
@@ -35,7 +38,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Capability.VIEW, write=Capability.MANAGE_REFERENCE, message=gettext_lazy("只有系统管理员可以修改政策参数"))
-def code_table(request: HttpRequest, key: str) -> HttpResponse:
+def code_table(request: AuthenticatedRequest, key: str) -> HttpResponse:
     table = get_object_or_404(CodeTable, key=key)
     form = CodeItemForm()
     if request.method == "POST":
@@ -57,7 +60,9 @@ def code_table(request: HttpRequest, key: str) -> HttpResponse:
     )
 
 
-def _edit(request: HttpRequest, form_class: type[ModelForm], instance, title: str, back: str) -> HttpResponse:
+def _edit(
+    request: HttpRequest, form_class: type[ModelForm[Any]], instance: Model | None, title: str, back: str
+) -> HttpResponse:
     back = resolve_url(back)
     form = form_class(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
@@ -68,19 +73,19 @@ def _edit(request: HttpRequest, form_class: type[ModelForm], instance, title: st
 
 
 @edits_policy
-def code_item_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def code_item_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(CodeItem.objects.select_related("table"), pk=pk)
     back = reverse("policy:code_table", args=[item.table.key])
     return _edit(request, CodeItemForm, item, _("修改代码项：%(table)s") % {"table": item.table.name}, back)
 
 
 @edits_policy
-def line_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def line_edit(request: AuthenticatedRequest, pk: int | None = None) -> HttpResponse:
     line = get_object_or_404(PovertyLine, pk=pk) if pk else None
     return _edit(request, PovertyLineForm, line, _("收入标准"), "policy:overview")
 
 
 @edits_policy
-def formula_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def formula_edit(request: AuthenticatedRequest, pk: int | None = None) -> HttpResponse:
     formula = get_object_or_404(IncomeFormula, pk=pk) if pk else None
     return _edit(request, IncomeFormulaForm, formula, _("收入计算口径"), "policy:overview")

@@ -15,7 +15,7 @@ from jingzhun.audit.models import AuditEntry
 PASSWORD = "Zhunque-2024-xyz"
 
 
-def run(*args: str, **kwargs) -> str:
+def run(*args: str, **kwargs: object) -> str:
     out = io.StringIO()
     call_command("create_admin", *args, stdout=out, stderr=io.StringIO(), **kwargs)
     return out.getvalue()

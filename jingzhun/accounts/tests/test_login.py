@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from jingzhun.accounts.models import LoginAttempt, User
 from jingzhun.accounts.roles import Role
-from jingzhun.accounts.testing import TEST_PASSWORD
+from jingzhun.accounts.testing import TEST_PASSWORD, MakeUser
+from jingzhun.regions.testing import RegionTree
 
 LOGIN = reverse("accounts:login")
 WRONG = "wrong-password-1"
@@ -34,7 +35,7 @@ def age_attempts(seconds: int) -> None:
 
 
 @pytest.fixture
-def cadre(make_user, tree):
+def cadre(make_user: MakeUser, tree: RegionTree) -> User:
     return make_user(Role.VILLAGE, tree.village_a1, username="cadre")
 
 

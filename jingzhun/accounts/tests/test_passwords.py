@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.urls import reverse
+from pytest_django.fixtures import Settings
 
 from jingzhun import settings as project_settings
 from jingzhun.accounts.roles import Role
@@ -12,7 +13,7 @@ from jingzhun.accounts.testing import TEST_PASSWORD
 
 
 @pytest.fixture
-def production_hashers(settings):
+def production_hashers(settings: Settings) -> None:
     # conftest switches every test to MD5 for speed; these tests need the real configuration back.
     settings.PASSWORD_HASHERS = project_settings.PASSWORD_HASHERS
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db.models import QuerySet
 from django.test import Client
 from django.urls import reverse
 
@@ -42,12 +43,12 @@ def edit_data(user: User, **changes: str) -> dict[str, str]:
     return data
 
 
-def user_entries(user: User):
+def user_entries(user: User) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(object_type="accounts.user", object_id=str(user.pk)).order_by("id")
 
 
 @pytest.fixture
-def admin_client(client, county_admin):
+def admin_client(client: Client, county_admin: User) -> Client:
     client.force_login(county_admin)
     return client
 
@@ -301,7 +302,7 @@ def test_role_change_is_audited_with_before_and_after(admin_client, county_admin
     url = reverse("accounts:user_edit", args=[user.pk])
     response = admin_client.post(url, edit_data(user, role=Role.TOWNSHIP, scope=tree.township_a))
     assert response.status_code == 302
-    entry = user_entries(user).last()
+    entry = user_entries(user).latest("id")
     assert entry.action == "update"
     assert entry.changes["role"] == [Role.VILLAGE, Role.TOWNSHIP]
     assert entry.changes["scope_region"] == [tree.village_a1, tree.township_a]
@@ -357,7 +358,7 @@ def test_deactivate_and_reactivate_never_delete(admin_client, make_user, tree):
     admin_client.post(reverse("accounts:user_deactivate", args=[user.pk]), {"reason": "调离岗位"})
     user.refresh_from_db()
     assert not user.is_active
-    entry = user_entries(user).last()
+    entry = user_entries(user).latest("id")
     assert entry.changes == {"is_active": [True, False]}
     assert entry.reason == "停用账号：调离岗位"
     # Their open session stops working at once.
@@ -366,7 +367,7 @@ def test_deactivate_and_reactivate_never_delete(admin_client, make_user, tree):
     admin_client.post(reverse("accounts:user_reactivate", args=[user.pk]), {})
     user.refresh_from_db()
     assert user.is_active
-    assert user_entries(user).last().reason == "启用账号"
+    assert user_entries(user).latest("id").reason == "启用账号"
     assert User.objects.unscoped().filter(pk=user.pk).exists()
 
 
@@ -385,7 +386,7 @@ def test_admin_resets_a_password(admin_client, make_user, tree):
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password(NEW_PASSWORD)
-    entry = user_entries(user).last()
+    entry = user_entries(user).latest("id")
     assert entry.reason == "重置密码"
     assert list(entry.changes) == ["password"]
     assert NEW_PASSWORD not in str(entry.changes)
@@ -410,7 +411,7 @@ def test_any_user_changes_own_password(client, make_user, tree, role):
     user.refresh_from_db()
     assert user.check_password(NEW_PASSWORD)
     assert client.get(url).status_code == 200  # still logged in on this device
-    assert user_entries(user).last().reason == "修改本人密码"
+    assert user_entries(user).latest("id").reason == "修改本人密码"
 
 
 def test_own_password_change_checks_the_current_one_and_is_throttled(client, make_user, tree, settings):

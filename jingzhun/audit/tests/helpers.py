@@ -6,7 +6,7 @@ import io
 from typing import Any
 
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, models
 
 from jingzhun.audit.models import AuditEntry
 
@@ -27,6 +27,7 @@ def _run(sql: str, params: list[Any]) -> None:
 def tamper(entry_id: int, field: str, value: Any) -> None:
     """Overwrite one stored column of one entry, bypassing the model."""
     f = AuditEntry._meta.get_field(field)
+    assert isinstance(f, models.Field) and f.column is not None
     param = f.get_db_prep_value(value, connection, prepared=False)
     _run(f"UPDATE audit_auditentry SET {connection.ops.quote_name(f.column)} = %s WHERE id = %s", [param, entry_id])
 

@@ -18,7 +18,7 @@ def entries_for(obj_type: str, obj_id: str) -> list[AuditEntry]:
 
 
 def last_entry() -> AuditEntry:
-    return AuditEntry.objects.order_by("-id").first()
+    return AuditEntry.objects.latest("id")
 
 
 def test_create_records_every_field_with_no_before(tree):

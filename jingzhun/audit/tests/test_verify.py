@@ -13,6 +13,7 @@ from jingzhun.audit.context import audit_context
 from jingzhun.audit.models import GENESIS_HASH, AuditChainHead, AuditEntry
 from jingzhun.audit.tests.helpers import remove, tamper, verify
 from jingzhun.regions.models import Region, RegionFlag, RegionFlagKind
+from jingzhun.regions.testing import RegionTree
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +21,7 @@ postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="th
 
 
 @pytest.fixture
-def chain(tree) -> list[AuditEntry]:
+def chain(tree: RegionTree) -> list[AuditEntry]:
     """The tree's entries plus a few updates and a delete, with an actor and reasons."""
     with audit_context(None, source="command", reason="测试"):
         for code in tree.villages:

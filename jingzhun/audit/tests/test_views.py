@@ -9,11 +9,12 @@ import re
 from dataclasses import dataclass
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from jingzhun.accounts.models import User
 from jingzhun.accounts.roles import Role
-from jingzhun.accounts.testing import UserFactory
+from jingzhun.accounts.testing import MakeUser, UserFactory
 from jingzhun.audit import models as audit_models
 from jingzhun.audit import search as audit_search
 from jingzhun.audit.context import audit_context
@@ -47,16 +48,16 @@ def _rename(code: str, name: str) -> AuditEntry:
     region = Region.objects.unscoped().get(code=code)
     region.name = name
     region.save()
-    return AuditEntry.objects.order_by("-id").first()
+    return AuditEntry.objects.latest("id")
 
 
 @pytest.fixture
-def log(db, monkeypatch) -> Log:
+def log(db: None, monkeypatch: pytest.MonkeyPatch) -> Log:
     now = {"t": at(1, 9)}
     monkeypatch.setattr(audit_models, "_clock", lambda: now["t"].astimezone(dt.UTC))
     tree = build_region_tree()
-    clerk_a = UserFactory(role=Role.COUNTY_ADMIN, scope_region_id=tree.county, username="clerk_a")
-    clerk_b = UserFactory(role=Role.COUNTY_ADMIN, scope_region_id=tree.other_county, username="clerk_b")
+    clerk_a = UserFactory.create(role=Role.COUNTY_ADMIN, scope_region_id=tree.county, username="clerk_a")
+    clerk_b = UserFactory.create(role=Role.COUNTY_ADMIN, scope_region_id=tree.other_county, username="clerk_b")
     now["t"] = at(5, 10)
     with audit_context(clerk_a, source="web"):
         rename_a1 = _rename(tree.village_a1, "甲一新村")
@@ -69,22 +70,22 @@ def log(db, monkeypatch) -> Log:
     now["t"] = at(15, 11)
     with audit_context(clerk_a, source="import", reason="2014年建档立卡"):
         RegionFlag.objects.create(region_id=tree.village_b1, flag=RegionFlagKind.POOR_VILLAGE, year=2014)
-        flag_b1 = AuditEntry.objects.order_by("-id").first()
+        flag_b1 = AuditEntry.objects.latest("id")
     now["t"] = at(16, 8)
     with audit_context(clerk_a, source="web"):
         clerk = User.objects.unscoped().get(pk=clerk_a.pk)
         clerk.set_password("new-secret-pass-1")
         clerk.save()
-        password = AuditEntry.objects.order_by("-id").first()
+        password = AuditEntry.objects.latest("id")
     return Log(tree, clerk_a, clerk_b, rename_a1, late_night, rename_other, flag_b1, password)
 
 
 @pytest.fixture
-def auditor(log, make_user):
+def auditor(log: Log, make_user: MakeUser) -> User:
     return make_user(Role.AUDITOR, log.tree.county, username="jijian")
 
 
-def login(client, user):
+def login(client: Client, user: User) -> Client:
     client.force_login(user)
     return client
 
@@ -93,7 +94,7 @@ def shown_ids(response) -> list[int]:
     return [row.entry.pk for row in response.context["rows"]]
 
 
-def get_ids(client, **params) -> list[int]:
+def get_ids(client: Client, **params: str | int) -> list[int]:
     response = client.get(reverse("audit:search"), params)
     assert response.status_code == 200
     return shown_ids(response)
@@ -244,7 +245,8 @@ def test_pages_are_newest_first_without_a_total(client, log, auditor, monkeypatc
     login(client, auditor)
     everything = list(audit_search.visible_entries(auditor).order_by("-id").values_list("id", flat=True))
     assert len(everything) > 6
-    seen, params = [], {}
+    seen: list[int] = []
+    params: dict[str, int] = {}
     while True:
         response = client.get(reverse("audit:search"), params)
         page = response.context["page"]

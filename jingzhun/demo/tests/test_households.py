@@ -208,26 +208,27 @@ def test_deliberate_violations_are_rare_and_visible(large):
         kind, number = hh.violations[0]
         m = next((m for m in hh.members if m.member_number == number), None)
         if kind == "child_labour":
-            assert m.age() < 16 and m.labour == "1"
+            assert m is not None and m.age() < 16 and m.labour == "1"
         elif kind == "elderly_labour":
-            assert m.age() >= 60 and m.labour == "1"
+            assert m is not None and m.age() >= 60 and m.labour == "1"
         elif kind == "no_medical_insurance":
-            assert not m.has_resident_medical_insurance and not m.has_employee_medical_insurance
+            assert m is not None and not m.has_resident_medical_insurance and not m.has_employee_medical_insurance
         elif kind == "sex_relationship":
             head = hh.head
+            assert m is not None
             assert (m.relationship == gen.SPOUSE and m.sex == head.sex) or (
                 (m.relationship in gen.MALE_RELATIONS) != (m.sex == "1")
             )
         elif kind == "landline_phone":
             assert not MOBILE.match(hh.phone)
         elif kind == "dropout_no_reason":
-            assert 6 <= m.age() <= 16 and not m.school_status and not m.dropout_reason
+            assert m is not None and 6 <= m.age() <= 16 and not m.school_status and not m.dropout_reason
         elif kind == "disabled_without_certificate":
-            assert m.health == "4" and m.id_type == "1" and len(m.id_number) == 18
+            assert m is not None and m.health == "4" and m.id_type == "1" and len(m.id_number) == 18
         elif kind == "welfare_job_too_old":
-            assert m.age() >= 70 and m.public_welfare_job
+            assert m is not None and m.age() >= 70 and m.public_welfare_job
         elif kind == "student_working":
-            assert m.school_status and m.work_status
+            assert m is not None and m.school_status and m.work_status
         elif kind == "land_out_of_range":
             assert hh.paddy_land_mu > 100
         elif kind == "low_income_not_monitored":

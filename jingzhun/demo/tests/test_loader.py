@@ -40,6 +40,7 @@ def test_load_demo_with_households_is_idempotent_and_one_audit_set():
     assert entries.values("request_id").distinct().count() == 1
     assert set(entries.values_list("source", flat=True)) == {"demo"}
     sample = entries.filter(object_type="registry.household").order_by("id").first()
+    assert sample is not None
     assert sample.changes["household_number"] == [None, expected[0].household_number]
     assert sample.region_code == expected[0].group_id
 
@@ -65,7 +66,8 @@ def test_loaded_rows_match_the_generated_data():
         assert obj.village_id == hh.village_id and obj.group_id == hh.group_id
         assert obj.paddy_land_mu == hh.paddy_land_mu and obj.exit_year == hh.exit_year
         assert obj.size() == len(hh.active_members)
-        assert obj.head.name == hh.head.name
+        head = obj.head
+        assert head is not None and head.name == hh.head.name
         for m in hh.members:
             row = Member.objects.get(member_number=m.member_number)
             assert (row.id_number, row.birth_date, row.sex, row.status) == (m.id_number, m.birth_date, m.sex, m.status)
@@ -95,6 +97,7 @@ def test_derived_income_uses_the_formula_in_force():
     assert later.net_income == compute_income(later.income_components(), later.member_count, spec).net_income
     assert later.net_income < later.total_income - later.production_expense
     earlier = HouseholdYear.objects.filter(year=2019, compliant_out_of_pocket__gt=0).first()
+    assert earlier is not None
     assert earlier.net_income == earlier.total_income - earlier.production_expense  # national default
 
 

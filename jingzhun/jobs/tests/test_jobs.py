@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 from django.urls import reverse
 from huey.contrib.djhuey import HUEY
@@ -10,6 +13,7 @@ from jingzhun.accounts.roles import Role
 from jingzhun.audit.models import AuditEntry
 from jingzhun.jobs import progress as job_progress
 from jingzhun.jobs.models import Job, JobStatus
+from jingzhun.jobs.progress import ProgressReporter
 from jingzhun.jobs.runner import enqueue, execute, job_kind
 from jingzhun.regions.models import Region
 
@@ -17,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 @job_kind("test_rename_villages")
-def _rename_villages(job, progress, *, prefix: str, suffix: str) -> dict:
+def _rename_villages(job: Job, progress: ProgressReporter, *, prefix: str, suffix: str) -> dict[str, Any]:
     villages = list(Region.objects.in_region(prefix).filter(level=5))
     for i, village in enumerate(villages, start=1):
         village.name += suffix
@@ -27,13 +31,13 @@ def _rename_villages(job, progress, *, prefix: str, suffix: str) -> dict:
 
 
 @job_kind("test_failing")
-def _failing(job, progress) -> dict:
+def _failing(job: Job, progress: ProgressReporter) -> dict[str, Any]:
     progress(3, 10)
     raise ValueError("第 4 行：证件号码校验位错误")
 
 
 @pytest.fixture
-def immediate_queue():
+def immediate_queue() -> Iterator[None]:
     HUEY.immediate = True
     yield
     HUEY.immediate = False
@@ -56,7 +60,8 @@ def test_enqueue_runs_on_commit_and_records_progress(
     assert job.status == JobStatus.SUCCEEDED
     assert job.result["summary"] == "已更名 2 个村"
     assert (job.done, job.total) == (2, 2)
-    assert job_progress.read(job.pk).percent == 100.0
+    progress = job_progress.read(job.pk)
+    assert progress is not None and progress.percent == 100.0
     entries = AuditEntry.objects.filter(object_type="regions.region", action="update")
     assert entries.count() == 2
     # Everything one job wrote is one correlated set, attributed to the user who started it.

@@ -80,6 +80,7 @@ def test_admin_edits_a_line_and_it_is_audited(client, tree, make_user):
     line.refresh_from_db()
     assert line.amount == Decimal("3600") and line.region_prefix == "431102"
     entry = AuditEntry.objects.filter(object_type="policy.povertyline", object_id=str(line.pk)).first()
+    assert entry is not None
     assert entry.actor_username == admin.username
     assert entry.changes["amount"] == ["3535", "3600"]
 
