@@ -23,7 +23,10 @@ def run_import(
     commit: bool,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Read, check and (when ``commit`` and there is no issue) write. Returns the report either way."""
+    """Read, check and (when ``commit`` and there is no issue) write. Returns the report either way.
+
+    ``scope_prefix`` is the importing user's scope (``core.scope.user_scope_prefix``; '' = everywhere):
+    households outside it are neither created nor changed."""
     with cyclic_gc_paused():
         return _run_import(files, scope_prefix=scope_prefix, commit=commit, progress=progress)
 

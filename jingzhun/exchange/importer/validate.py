@@ -18,7 +18,7 @@ from jingzhun.exchange.importer.stored import existing_households
 from jingzhun.regions import codes as region_codes
 from jingzhun.regions.models import Region
 from jingzhun.registry.idcard import IdNumberError, parse_id_number
-from jingzhun.registry.models import HEAD_RELATIONSHIP
+from jingzhun.registry.models import HEAD_RELATIONSHIP, Household
 
 
 def _issue(row: RowIn, key: str, message: str, issues: list[Issue]) -> None:
@@ -85,8 +85,10 @@ def _resolve_regions(households: list[HouseholdIn], scope_prefix: str, issues: l
         if code:
             wanted.add(code)
     known: dict[str, int] = {}
+    in_scope: set[str] = set()
     for chunk in chunked(sorted(wanted), CHUNK):
         known.update(Region.objects.filter(code__in=chunk).values_list("code", "level"))
+        in_scope.update(Region.objects.in_region(scope_prefix).filter(code__in=chunk).values_list("code", flat=True))
     for h in households:
         code = h.values["region_code"]
         if not code:
@@ -96,11 +98,19 @@ def _resolve_regions(households: list[HouseholdIn], scope_prefix: str, issues: l
             _issue(h, "region_code", "行政区划代码不存在", issues)
         elif level not in (region_codes.Level.VILLAGE, region_codes.Level.GROUP):
             _issue(h, "region_code", "应填写村或村民小组的区划代码", issues)
-        elif not code.startswith(scope_prefix):
+        elif code not in in_scope:
             _issue(h, "region_code", "该村不在您的管辖范围内", issues)
         else:
             h.village_code = code[:12]
             h.group_code = code if level == region_codes.Level.GROUP else None
+
+
+def _households_in_scope(household_pks: Iterable[int], scope_prefix: str) -> set[int]:
+    """The stored households among ``household_pks`` that lie within the importing user's scope."""
+    found: set[int] = set()
+    for chunk in chunked(sorted(household_pks), CHUNK):
+        found.update(Household.objects.in_region(scope_prefix).filter(pk__in=chunk).values_list("id", flat=True))
+    return found
 
 
 def link_and_validate(
@@ -112,6 +122,7 @@ def link_and_validate(
     _validate_head_ids([*households, *members], issues)
     _resolve_regions(households, scope_prefix, issues)
     by_number, by_pk, by_id = existing_households(households, members)
+    in_scope = _households_in_scope(by_pk, scope_prefix)
 
     # Which existing household each household row is.
     file_numbers: dict[str, HouseholdIn] = {}
@@ -136,7 +147,7 @@ def link_and_validate(
                 _issue(h, "household_number", f"户主已在户 {h.existing['household_number']} 中，户编号不一致", issues)
         if h.existing is not None:
             h.number = h.existing["household_number"]
-            if not h.existing["village_id"].startswith(scope_prefix):
+            if h.existing["id"] not in in_scope:
                 _issue(h, "region_code", "该户现属村不在您的管辖范围内", issues)
         else:
             h.number = number
@@ -169,7 +180,7 @@ def link_and_validate(
             existing = by_pk.get(by_id[head_id]["household_id"])
         if existing is None:
             _issue(m, "household_number" if number else "head_id_number", "找不到该成员所属的户", issues)
-        elif not existing["village_id"].startswith(scope_prefix):
+        elif existing["id"] not in in_scope:
             _issue(m, "household_number", "该户不在您的管辖范围内", issues)
         else:
             orphan_members[existing["id"]].append(m)

@@ -339,6 +339,22 @@ def test_scope_limits_the_import_to_the_users_villages(tree):
     assert Household.objects.count() == 0
 
 
+def test_scope_covers_the_stored_households_a_file_updates(tree):
+    hh, members = family(village=tree.village_b1, seq=140)
+    assert do_import(workbook([hh], members)).committed
+    number = Household.objects.get().household_number
+    hh[0], hh[1] = number, tree.village_a1  # into the clerk's own village, from one outside their scope
+    for row in members:
+        row[0] = number
+    before = counts()
+    moved = do_import(workbook([hh], members), scope="431102100")
+    assert [(i.column, i.message) for i in moved.issues] == [("行政区划代码", "该户现属村不在您的管辖范围内")]
+    members_only = do_import(workbook([], members[1:2]), scope="431102100")
+    assert [(i.column, i.message) for i in members_only.issues] == [("户编号", "该户不在您的管辖范围内")]
+    assert counts() == before
+    assert do_import(workbook([hh], members), scope="431102").committed  # the county's clerk may
+
+
 def test_rows_pass_the_same_data_quality_rules_as_the_forms(tree):
     hh, members = family(seq=300)
     members[2][9] = "普通劳动力"  # a 14-year-old pupil marked as labour (rule 2_01_011, error level)
