@@ -36,9 +36,14 @@ class AuditBatch:
         self.prepared = prepared
         self.flush_every = flush_every
         self.using = using
-        self.recorded = 0  # entries recorded so far, appended or not yet
         self._rows: list[dict[str, Any]] = []
+        self._appended = 0
         self._object_types: dict[type[AuditedModel], str] = {}
+
+    @property
+    def recorded(self) -> int:
+        """Entries recorded so far, appended or not yet."""
+        return self._appended + len(self._rows)
 
     def __enter__(self) -> AuditBatch:
         return self
@@ -82,7 +87,6 @@ class AuditBatch:
                 "changes": changes,
             }
         )
-        self.recorded += 1
         if len(self._rows) >= self.flush_every:
             self.flush()
 
@@ -90,4 +94,5 @@ class AuditBatch:
         """Append the entries recorded since the last flush."""
         if self._rows:
             append_entries(self._rows, using=self.using, prepared=self.prepared, context=self.context)
+            self._appended += len(self._rows)
             self._rows = []
