@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
 
+from jingzhun.accounts.models import User
 from jingzhun.accounts.roles import Role
 from jingzhun.audit.bulk import AuditBatch
 from jingzhun.audit.chain import verify_chain
 from jingzhun.audit.context import audit_context, audit_reason
 from jingzhun.audit.models import Action, AuditEntry, append_entries
+from jingzhun.core.testing import RegionTree
 from jingzhun.regions.models import Region
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +34,7 @@ def last_id() -> int:
     return AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
-def test_entries_are_those_append_entries_makes_from_the_same_rows(tree):
+def test_entries_are_those_append_entries_makes_from_the_same_rows(tree: RegionTree) -> None:
     changes = {"name": ["甲一村", "甲一新村"], "since": [None, dt.date(2024, 1, 1)], "area": [None, Decimal("2.50")]}
     with audit_context(None, source="import", reason="批量导入"):
         start = last_id()
@@ -67,7 +70,7 @@ def test_entries_are_those_append_entries_makes_from_the_same_rows(tree):
     assert verify_chain().ok
 
 
-def test_the_context_is_the_one_the_batch_was_made_in(tree, make_user):
+def test_the_context_is_the_one_the_batch_was_made_in(tree: RegionTree, make_user: Callable[..., User]) -> None:
     actor = make_user(Role.COUNTY_ADMIN, tree.county, username="zhaoliu")
     start = last_id()
     with audit_context(actor, source="import", reason="导入 户信息.xlsx") as ctx:
@@ -84,7 +87,7 @@ def test_the_context_is_the_one_the_batch_was_made_in(tree, make_user):
     )
 
 
-def test_entries_are_appended_every_flush_every_and_the_rest_at_the_end(tree):
+def test_entries_are_appended_every_flush_every_and_the_rest_at_the_end(tree: RegionTree) -> None:
     start = last_id()
     with audit_context(None, source="import"), AuditBatch(flush_every=2) as audit:
         for n in range(5):
@@ -96,7 +99,7 @@ def test_entries_are_appended_every_flush_every_and_the_rest_at_the_end(tree):
     assert len({e.request_id for e in entries}) == 1
 
 
-def test_an_error_in_the_block_appends_nothing_more(tree):
+def test_an_error_in_the_block_appends_nothing_more(tree: RegionTree) -> None:
     start = last_id()
     with pytest.raises(RuntimeError), audit_context(None), AuditBatch() as audit:
         audit.created(Region, tree.village_a1, "甲一村", tree.village_a1, {"name": [None, "甲一村"]})
@@ -104,7 +107,7 @@ def test_an_error_in_the_block_appends_nothing_more(tree):
     assert new_entries(start) == []
 
 
-def test_prepared_changes_are_stored_as_given(tree):
+def test_prepared_changes_are_stored_as_given(tree: RegionTree) -> None:
     start = last_id()
     with audit_context(None, source="import"), AuditBatch(prepared=True) as audit:
         audit.created(Region, tree.village_a1, "甲一村", tree.village_a1, {"n": [None, 7], "d": [None, "2020-01-02"]})
