@@ -1,7 +1,7 @@
 """操作日志: who changed which record, when, in which request, from what to what — provably unaltered.
 
 * Recording: ``AuditedModel`` (models.py) writes one entry per save/delete in the same transaction,
-  including ``queryset.delete()`` and cascades; bulk paths call ``append_entries`` with ``entry_row``.
+  including ``queryset.delete()`` and cascades; bulk writes record theirs with ``AuditBatch`` (bulk.py).
   ``audit_context`` / ``audit_reason`` (context.py) set the actor, request id (one correlated set per
   request, command or import) and reason; AuditContextMiddleware does it for each web request.
 * Integrity: each entry's hash covers its content and the previous hash; the chain head is locked for every

@@ -14,7 +14,7 @@ from typing import Any, Self
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
-from jingzhun.audit.context import current
+from jingzhun.audit.context import AuditContext, current
 from jingzhun.core.bulkwrite import RawJSON, insert_rows
 
 
@@ -226,14 +226,21 @@ def lock_chain(using: str = "default") -> AuditChainHead:
     return head
 
 
-def append_entries(rows: list[dict[str, Any]], *, using: str = "default", prepared: bool = False) -> list[int]:
+def append_entries(
+    rows: list[dict[str, Any]],
+    *,
+    using: str = "default",
+    prepared: bool = False,
+    context: AuditContext | None = None,
+) -> list[int]:
     """Append entries in one locked step and return their ids; each row has action, object_type, object_id,
-    object_repr, region_code, changes and optionally reason. Actor, request id and time come from the
-    context. ``prepared``: the changes already hold JSON-stable values only (to_audit_value applied), as
-    the bulk writers build them, so they are not converted a second time."""
+    object_repr, region_code, changes and optionally reason. Actor, request id and reason come from
+    ``context`` (by default the current one), the time from the clock. ``prepared``: the changes already
+    hold JSON-stable values only (to_audit_value applied), as the bulk writers build them, so they are not
+    converted a second time."""
     if not rows:
         return []
-    ctx = current()
+    ctx = context if context is not None else current()
     remote_addr = _REMOTE_ADDR_FIELD.get_prep_value(ctx.remote_addr)  # hash the form the database keeps
     # No savepoint of its own (two round trips per append): a failed append must fail the whole
     # transaction anyway, since a change may not commit without its entry.
@@ -294,7 +301,7 @@ def _clock() -> dt.datetime:
 
 
 def entry_row(instance: AuditedModel, action: str, changes: dict[str, Any]) -> dict[str, Any]:
-    """The append_entries row for one audited object (for bulk paths that bypass save())."""
+    """The append_entries row for one audited object's save or delete."""
     return {
         "action": action,
         "object_type": instance.audit_object_type(),
@@ -315,8 +322,8 @@ class AuditedModel(models.Model):
     change is recorded without the values (password hashes).
 
     Deletes are recorded by pre/post_delete receivers (see AuditConfig.ready), so ``queryset.delete()``
-    and cascades are audited too. ``queryset.update()``, ``bulk_create`` and ``bulk_update`` bypass
-    save(): code using them appends the entries itself (``append_entries`` with ``entry_row``).
+    and cascades are audited too. ``queryset.update()``, ``bulk_create``, ``bulk_update`` and core.bulkwrite
+    bypass save(): code using them records its entries with ``AuditBatch`` (audit/bulk.py).
     """
 
     audit_exclude: tuple[str, ...] = ()

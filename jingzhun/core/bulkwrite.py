@@ -9,7 +9,9 @@ default (``auto_now``/``auto_now_add`` get the time of the call).
 
 New rows' primary keys are returned without a query per row (see ``insert_rows``).
 
-These functions skip ``save()``: callers write the audit entries themselves (``append_entries``).
+These functions skip ``save()``, so nothing they write is audited by itself: callers record one entry per
+created or changed row with ``jingzhun.audit.bulk.AuditBatch``, in the same transaction (the household
+import, the region import and the demo loader all do).
 """
 
 from __future__ import annotations

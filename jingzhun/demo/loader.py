@@ -14,7 +14,8 @@ from typing import Any
 
 from django.db import transaction
 
-from jingzhun.audit.models import Action, append_entries, diff_states
+from jingzhun.audit.bulk import AuditBatch
+from jingzhun.audit.models import diff_states
 from jingzhun.core.batching import chunked
 from jingzhun.core.bulkwrite import insert_rows
 from jingzhun.demo import households as gen
@@ -121,11 +122,11 @@ def _insert(chunk: list[gen.HouseholdData], specs: FormulaFn, result: LoadResult
         chunk = kept
         if not chunk:
             return
-    # Plain-row inserts (core.bulkwrite) skip save(): the audit entries are appended below, one per household.
+    # Plain-row inserts (core.bulkwrite) skip save(): the audit entries are recorded below, one per household.
     household_ids = insert_rows(Household, [{f: getattr(hh, f) for f in gen.HOUSEHOLD_FIELDS} for hh in chunk])
     members: list[dict[str, Any]] = []
     years: list[dict[str, Any]] = []
-    audit_rows: list[dict[str, Any]] = []
+    audit = AuditBatch()
     for hh, pk in zip(chunk, household_ids, strict=True):
         village = hh.village_id
         for m in hh.members:
@@ -141,20 +142,21 @@ def _insert(chunk: list[gen.HouseholdData], specs: FormulaFn, result: LoadResult
             row["per_capita_net_income"] = income.per_capita_net_income
             row["household_id"], row["village_code"] = pk, village
             years.append(row)
-        audit_rows.append(_audit_row(hh, pk))
+        _record(audit, hh, pk)
     insert_rows(Member, members)
     insert_rows(HouseholdYear, years)
     # One audit entry per household (not per member or yearly record): the demo load is a single
     # correlated set under one request id, and 40,000 members + 150,000 yearly rows would multiply
     # the chain (and the load time) for records nobody edited.
-    append_entries(audit_rows)
+    audit.flush()
     result.created += len(chunk)
     result.members += len(members)
     result.years += len(years)
-    result.audit_entries += len(audit_rows)
+    result.audit_entries += audit.recorded
 
 
-def _audit_row(hh: gen.HouseholdData, pk: int) -> dict[str, Any]:
+def _record(audit: AuditBatch, hh: gen.HouseholdData, pk: int) -> None:
+    """The household's create entry: the key facts of the generated household, not every field."""
     head = hh.head
     latest = hh.years[-1]
     key = {
@@ -171,11 +173,6 @@ def _audit_row(hh: gen.HouseholdData, pk: int) -> dict[str, Any]:
         "monitoring_category": hh.monitoring_category,
         "years": f"{hh.years[0].year}–{latest.year}",
     }
-    return {
-        "action": Action.CREATE,
-        "object_type": Household.audit_object_type(),
-        "object_id": pk,
-        "object_repr": f"{hh.household_number} {head.name}",
-        "region_code": hh.group_id or hh.village_id,
-        "changes": diff_states(None, key),
-    }
+    audit.created(
+        Household, pk, f"{hh.household_number} {head.name}", hh.group_id or hh.village_id, diff_states(None, key)
+    )

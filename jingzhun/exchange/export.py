@@ -15,6 +15,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 
 from jingzhun.core.batching import chunked
+from jingzhun.core.scope import user_scope_prefix
 from jingzhun.core.tabular import csv_stream
 from jingzhun.exchange.layout import (
     HOUSEHOLD_COLUMNS,
@@ -88,7 +89,7 @@ def member_rows(members: QuerySet[Member]) -> Iterator[list[Any]]:
 
 def filtered_households(user: Any, query: HouseholdQuery) -> QuerySet[Household]:
     """What the household list shows ``user`` for ``query``: an export is exactly the list."""
-    return query.apply(Household.objects.visible_to(user), user.scope_prefix or "").distinct()
+    return query.apply(Household.objects.visible_to(user), user_scope_prefix(user) or "").distinct()
 
 
 def members_of(households: QuerySet[Household]) -> QuerySet[Member]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.urls import reverse
 
+from jingzhun.core.scope import user_scope_prefix
 from jingzhun.exchange import export, storage
 from jingzhun.exchange.importer import ImportFailed, run_import
 from jingzhun.jobs.models import Job
@@ -35,7 +36,7 @@ def export_households_job(job: Job, progress: ProgressReporter, *, query: dict[s
     """The household list's workbook for the user who asked, filtered as the list was, within the scope
     that user has now."""
     user = job.created_by
-    if user is None or user.scope_prefix is None:
+    if user_scope_prefix(user) is None:
         raise PermissionError("导出任务的发起人已无数据范围")
     filters = HouseholdQuery(**query)
     households = export.filtered_households(user, filters)

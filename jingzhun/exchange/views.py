@@ -16,6 +16,7 @@ from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from jingzhun.core.scope import user_scope_prefix
 from jingzhun.core.tabular import XLSX_CONTENT_TYPE, xlsx_response
 from jingzhun.exchange import export, storage
 from jingzhun.exchange.errorbook import marked_workbook
@@ -30,7 +31,7 @@ from jingzhun.registry.models import Household
 
 
 def _require_writer(request: HttpRequest) -> None:
-    if not request.user.can_write or request.user.scope_prefix is None:
+    if not request.user.can_write or user_scope_prefix(request.user) is None:
         raise PermissionDenied(_("当前角色不能导入数据"))
 
 
@@ -53,7 +54,7 @@ def index(request: HttpRequest) -> HttpResponse:
 def template_download(request: HttpRequest) -> HttpResponse:
     # The year the county is filling in: the latest with records in the user's area (not the calendar year,
     # whose records usually do not exist yet), unless one is asked for.
-    year = requested_year(request) or default_year(request.user.scope_prefix or "")
+    year = requested_year(request) or default_year(user_scope_prefix(request.user) or "")
     response = HttpResponse(build_template(year), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(True, f"建档立卡户信息导入模板_{year}.xlsx")
     return response
@@ -74,7 +75,7 @@ def upload(request: HttpRequest) -> HttpResponse:
         user=request.user,
         region_code=request.user.scope_region_id or "",
         files=files,
-        scope_prefix=request.user.scope_prefix,
+        scope_prefix=user_scope_prefix(request.user),
         commit=False,
     )
     return redirect("exchange:import_detail", job_id=job.pk)
@@ -123,7 +124,7 @@ def commit(request: HttpRequest, job_id: str) -> HttpResponse:
         user=request.user,
         region_code=dry_run.region_code,
         files=dry_run.params["files"],
-        scope_prefix=request.user.scope_prefix,
+        scope_prefix=user_scope_prefix(request.user),
         commit=True,
     )
     return redirect("exchange:import_detail", job_id=job.pk)

@@ -17,7 +17,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jingzhun.audit.models import Action, append_entries, diff_states
+from jingzhun.audit.bulk import AuditBatch
+from jingzhun.audit.models import diff_states
 from jingzhun.core import bulkwrite, codes
 from jingzhun.core.batching import chunked
 from jingzhun.core.tabular import Table, TableError, find_column, read_table
@@ -238,8 +239,7 @@ def plan_rows(rows: list[RegionRow], *, within: str | None = None) -> tuple[Impo
 def apply_plan(plan: ImportPlan) -> ImportResult:
     """Write a plan in one transaction, parents before children, with one audit entry per written region."""
     now = timezone.now()
-    audit_rows: list[dict[str, Any]] = []
-    with transaction.atomic():
+    with transaction.atomic(), AuditBatch() as audit:
         new_regions = []
         for row in plan.to_create:  # already ordered parents first
             level = codes.level_of(row.code)
@@ -258,14 +258,13 @@ def apply_plan(plan: ImportPlan) -> ImportResult:
             state: dict[str, Any] = {"name": row.name, "level": int(level), "parent": parent}
             if row.urban_rural_code:
                 state["urban_rural_code"] = row.urban_rural_code
-            audit_rows.append(_audit_row(Action.CREATE, row.code, row.name, diff_states(None, state)))
+            audit.created(Region, row.code, row.name, row.code, diff_states(None, state))
         Region.objects.bulk_create(new_regions, batch_size=2000)
         if plan.to_update:
             rows = [{"code": row.code, **after} for row, after, _changes in plan.to_update]
             bulkwrite.update_rows(Region, ["name", "urban_rural_code"], rows)
             for row, _after, changes in plan.to_update:
-                audit_rows.append(_audit_row(Action.UPDATE, row.code, row.name, changes))
-        append_entries(audit_rows)
+                audit.updated(Region, row.code, row.name, row.code, changes)
     return plan.result()
 
 
@@ -276,17 +275,6 @@ def apply_rows(rows: list[RegionRow]) -> ImportResult:
         if errors:  # only scope errors come from plan_rows, and there is no scope here
             raise RegionImportError(errors)
         return apply_plan(plan)
-
-
-def _audit_row(action: str, code: str, name: str, changes: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "action": action,
-        "object_type": Region.audit_object_type(),
-        "object_id": code,
-        "object_repr": name,
-        "region_code": code,
-        "changes": changes,
-    }
 
 
 def import_regions(

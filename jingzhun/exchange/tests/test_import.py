@@ -9,10 +9,12 @@ from decimal import Decimal
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from jingzhun.audit import bulk as audit_bulk
 from jingzhun.audit.context import audit_context
 from jingzhun.audit.models import AuditEntry
-from jingzhun.exchange import export, importer
+from jingzhun.exchange import export
 from jingzhun.exchange.errorbook import marked_workbook
+from jingzhun.exchange.importer import plan as import_plan
 from jingzhun.exchange.importer import run_import
 from jingzhun.exchange.layout import HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET
 from jingzhun.exchange.template import build_template
@@ -323,7 +325,7 @@ def test_a_failure_half_way_through_the_write_leaves_the_database_unchanged(tree
     def explode(chunk, **kwargs):
         raise RuntimeError("磁盘已满")
 
-    monkeypatch.setattr(importer, "append_entries", explode)
+    monkeypatch.setattr(audit_bulk, "append_entries", explode)
     with pytest.raises(RuntimeError, match="磁盘已满"):
         do_import(workbook([h for h, _m in rows], [m for _h, ms in rows for m in ms]))
     # Households, members and years had been inserted before the audit write failed: all rolled back.
@@ -335,6 +337,22 @@ def test_scope_limits_the_import_to_the_users_villages(tree):
     report = do_import(workbook([hh], members), scope="431102100")
     assert any(i.column == "行政区划代码" and "管辖范围" in i.message for i in report.issues)
     assert Household.objects.count() == 0
+
+
+def test_scope_covers_the_stored_households_a_file_updates(tree):
+    hh, members = family(village=tree.village_b1, seq=140)
+    assert do_import(workbook([hh], members)).committed
+    number = Household.objects.get().household_number
+    hh[0], hh[1] = number, tree.village_a1  # into the clerk's own village, from one outside their scope
+    for row in members:
+        row[0] = number
+    before = counts()
+    moved = do_import(workbook([hh], members), scope="431102100")
+    assert [(i.column, i.message) for i in moved.issues] == [("行政区划代码", "该户现属村不在您的管辖范围内")]
+    members_only = do_import(workbook([], members[1:2]), scope="431102100")
+    assert [(i.column, i.message) for i in members_only.issues] == [("户编号", "该户不在您的管辖范围内")]
+    assert counts() == before
+    assert do_import(workbook([hh], members), scope="431102").committed  # the county's clerk may
 
 
 def test_rows_pass_the_same_data_quality_rules_as_the_forms(tree):
@@ -472,7 +490,7 @@ def test_a_stored_sex_that_contradicts_the_id_does_not_block_an_unchanged_househ
 def quality_helper(settings, monkeypatch):
     """Every import checks its households in the helper process, two households a batch."""
     settings.IMPORT_QUALITY_HELPER_MIN_HOUSEHOLDS = 1
-    monkeypatch.setattr(importer, "QUALITY_BATCH", 2)
+    monkeypatch.setattr(import_plan, "QUALITY_BATCH", 2)
 
 
 def test_with_the_quality_helper_a_finding_rolls_the_write_back_and_is_placed_as_inline(tree, quality_helper):

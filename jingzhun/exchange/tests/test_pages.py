@@ -152,6 +152,17 @@ def test_a_large_excel_export_is_made_in_the_background_for_its_owner_only(
     assert client.get(download).status_code == 404
 
 
+def test_a_background_export_whose_requester_was_deactivated_is_refused(tree, make_user):
+    from jingzhun.exchange.jobs import export_households_job
+
+    clerk = make_user(Role.VILLAGE, tree.village_a1)
+    job = Job.objects.create(kind="export_households", label="导出 Excel", created_by=clerk)
+    clerk.is_active = False
+    clerk.save()
+    with pytest.raises(PermissionError, match="发起人已无数据范围"):
+        export_households_job(job, lambda *args, **kwargs: None, query={})
+
+
 def test_old_background_exports_are_deleted(settings, tmp_path):
     import os
     import time

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from jingzhun.accounts.models import User
 from jingzhun.audit.context import audit_context
+from jingzhun.core.scope import user_scope_prefix
 from jingzhun.core.tabular import TableError
 from jingzhun.exchange.importer import run_import
 
@@ -61,9 +62,10 @@ class Command(BaseCommand):
                 user = User.objects.unscoped().get(username=options["user"])
             except User.DoesNotExist as exc:
                 raise CommandError(f"用户 {options['user']} 不存在") from exc
-            if user.scope_prefix is None or not user.can_write:
+            prefix = user_scope_prefix(user)
+            if prefix is None or not user.can_write:
                 raise CommandError("该用户没有写入权限")
-            scope = user.scope_prefix
+            scope = prefix
         files = []
         for raw in options["paths"]:
             path = Path(raw)
