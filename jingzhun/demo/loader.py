@@ -45,7 +45,8 @@ FormulaFn = Callable[[int, str], IncomeFormulaSpec]
 
 def _existing_numbers(village_codes: list[str]) -> set[str]:
     return set(
-        Household.objects.filter(village_id__in=village_codes)
+        Household.objects.unscoped()
+        .filter(village_id__in=village_codes)
         .values_list("household_number", flat=True)
         .iterator(chunk_size=20000)
     )
@@ -108,7 +109,9 @@ def _clashing_ids(chunk: list[gen.HouseholdData]) -> set[str]:
     found: set[str] = set()
     for batch in chunked(ids, 900):  # under SQLite's default 999 variables per statement
         found.update(
-            Member.objects.filter(status=MemberStatus.ACTIVE, id_number__in=batch).values_list("id_number", flat=True)
+            Member.objects.unscoped()
+            .filter(status=MemberStatus.ACTIVE, id_number__in=batch)
+            .values_list("id_number", flat=True)
         )
     return found
 

@@ -36,9 +36,9 @@ def household_rows(households: QuerySet[Household], year: int) -> Iterator[list[
     """One row per household in HOUSEHOLD_COLUMNS order, with ``year``'s record."""
     for chunk in chunked(households.order_by("household_number").iterator(chunk_size=CHUNK), CHUNK):
         pks = [h.pk for h in chunk]
-        heads = Member.objects.heads_of(pks)
-        sizes = Member.objects.sizes_of(pks)
-        years = {r.household_id: r for r in HouseholdYear.objects.filter(household_id__in=pks, year=year)}
+        heads = Member.objects.unscoped().heads_of(pks)  # pks of households read in scope
+        sizes = Member.objects.unscoped().sizes_of(pks)
+        years = {r.household_id: r for r in HouseholdYear.objects.unscoped().filter(household_id__in=pks, year=year)}
         for h in chunk:
             head = heads.get(h.pk, ("", ""))
             record = years.get(h.pk)
@@ -73,7 +73,7 @@ def member_rows(members: QuerySet[Member]) -> Iterator[list[Any]]:
         .order_by("household__household_number", "member_number")
     )
     for chunk in chunked(queryset.iterator(chunk_size=CHUNK), CHUNK):
-        heads = Member.objects.heads_of(list({m.household_id for m in chunk}))
+        heads = Member.objects.unscoped().heads_of(list({m.household_id for m in chunk}))
         for m in chunk:
             row = []
             for column in MEMBER_COLUMNS:
@@ -94,7 +94,7 @@ def filtered_households(user: Any, query: HouseholdQuery) -> QuerySet[Household]
 
 def members_of(households: QuerySet[Household]) -> QuerySet[Member]:
     """The members of a filtered household list (the filter's own subquery, not a list of ids)."""
-    return Member.objects.filter(household__in=households.values("pk"))
+    return Member.objects.unscoped().filter(household__in=households.values("pk"))  # households: in scope
 
 
 def write_xlsx(

@@ -65,7 +65,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     _require_writer(request)
     form = ImportUploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        recent = Job.objects.filter(kind="import_households", created_by=request.user)[:20]
+        recent = Job.objects.visible_to(request.user).filter(kind="import_households", created_by=request.user)[:20]
         return render(request, "exchange/index.html", {"form": form, "recent": recent, "can_import": True})
     files = storage.store([(f.name, f.read()) for f in form.cleaned_data["files"]])
     names = "、".join(f["name"] for f in files)

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from jingzhun.audit.models import AuditedModel
-from jingzhun.core.scope import ScopedQuerySet
+from jingzhun.core.scope import ScopedManager, ScopedQuerySet
 from jingzhun.policy import services as policy
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "default": Decimal("0")}
@@ -126,10 +126,13 @@ class Household(CodedFields, AuditedModel):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
-    objects = HouseholdQuerySet.as_manager()
+    # Reads choose a scope (core.scope); Django's own reads (related managers, unique checks) use the plain one.
+    objects = ScopedManager.from_queryset(HouseholdQuerySet)()
+    unscoped_objects = models.Manager.from_queryset(HouseholdQuerySet)()
     audit_exclude = ("created_at", "updated_at")
 
     class Meta:
+        default_manager_name = "unscoped_objects"
         verbose_name = _("户")
         verbose_name_plural = _("户")
         ordering = ["household_number"]
@@ -231,10 +234,13 @@ class Member(CodedFields, AuditedModel):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
-    objects = MemberQuerySet.as_manager()
+    # Reads choose a scope (core.scope); Django's own reads (related managers, unique checks) use the plain one.
+    objects = ScopedManager.from_queryset(MemberQuerySet)()
+    unscoped_objects = models.Manager.from_queryset(MemberQuerySet)()
     audit_exclude = ("created_at", "updated_at")
 
     class Meta:
+        default_manager_name = "unscoped_objects"
         verbose_name = _("家庭成员")
         verbose_name_plural = _("家庭成员")
         ordering = ["household", "relationship", "birth_date"]
@@ -298,10 +304,13 @@ class HouseholdYear(CodedFields, AuditedModel):
     water_secure = models.BooleanField(_("饮水安全有保障"), null=True, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
-    objects = ScopedQuerySet.as_manager()
+    # Reads choose a scope (core.scope); Django's own reads (related managers, unique checks) use the plain one.
+    objects = ScopedManager.from_queryset(ScopedQuerySet)()
+    unscoped_objects = models.Manager.from_queryset(ScopedQuerySet)()
     audit_exclude = ("updated_at",)
 
     class Meta:
+        default_manager_name = "unscoped_objects"
         verbose_name = _("户年度信息")
         verbose_name_plural = _("户年度信息")
         ordering = ["household", "-year"]
@@ -375,10 +384,13 @@ class HouseholdChange(AuditedModel):
     note = models.CharField(_("说明"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
-    objects = ScopedQuerySet.as_manager()
+    # Reads choose a scope (core.scope); Django's own reads (related managers, unique checks) use the plain one.
+    objects = ScopedManager.from_queryset(ScopedQuerySet)()
+    unscoped_objects = models.Manager.from_queryset(ScopedQuerySet)()
     audit_exclude = ("created_at",)
 
     class Meta:
+        default_manager_name = "unscoped_objects"
         verbose_name = _("户成员变动")
         verbose_name_plural = _("户成员变动")
         ordering = ["-date", "-id"]
@@ -435,10 +447,13 @@ class VillageYear(AuditedModel):
     first_secretary = models.CharField(_("第一书记"), max_length=50, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
-    objects = ScopedQuerySet.as_manager()
+    # Reads choose a scope (core.scope); Django's own reads (related managers, unique checks) use the plain one.
+    objects = ScopedManager.from_queryset(ScopedQuerySet)()
+    unscoped_objects = models.Manager.from_queryset(ScopedQuerySet)()
     audit_exclude = ("updated_at",)
 
     class Meta:
+        default_manager_name = "unscoped_objects"
         verbose_name = _("村情年度信息")
         verbose_name_plural = _("村情年度信息")
         ordering = ["village", "-year"]
@@ -504,9 +519,12 @@ class QualityIssue(models.Model):
     detected_at = models.DateTimeField(_("发现时间"), auto_now_add=True)
 
     scope_field = "village_code"
-    objects = ScopedQuerySet.as_manager()
+    # Reads choose a scope (core.scope); Django's own reads (related managers, unique checks) use the plain one.
+    objects = ScopedManager.from_queryset(ScopedQuerySet)()
+    unscoped_objects = models.Manager.from_queryset(ScopedQuerySet)()
 
     class Meta:
+        default_manager_name = "unscoped_objects"
         verbose_name = _("数据质量问题")
         verbose_name_plural = _("数据质量问题")
         ordering = ["village_code", "household", "rule_code"]

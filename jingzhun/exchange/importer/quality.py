@@ -110,6 +110,6 @@ def record_warnings(households: list[HouseholdIn]) -> int:
         ]
         rows += quality.issue_rows(h.pk, h.village_code, violations)
     for chunk in chunked(existing_ids, CHUNK):
-        QualityIssue.objects.filter(household_id__in=chunk).delete()
+        QualityIssue.objects.unscoped().filter(household_id__in=chunk).delete()
     QualityIssue.objects.bulk_create(rows, batch_size=1000)
     return len(rows)

@@ -53,7 +53,7 @@ def existing_households(
     by_number: dict[str, RowValues] = {}
     stored = StoredRows(fields)
     for chunk in chunked(sorted(set(numbers)), CHUNK):
-        for row in stored.load(Household.objects.filter(household_number__in=chunk)):
+        for row in stored.load(Household.objects.unscoped().filter(household_number__in=chunk)):
             by_number[row["household_number"]] = row
     ids = {m.values["id_number"] for m in members if m.values.get("id_number")}
     ids |= {h.values["head_id_number"] for h in households if h.values.get("head_id_number")}
@@ -61,8 +61,10 @@ def existing_households(
     # are loaded once, by existing_members).
     by_id: dict[str, dict[str, Any]] = {}
     for chunk in chunked(sorted(ids), CHUNK):
-        for person in Member.objects.filter(id_number__in=chunk, status=MemberStatus.ACTIVE).values(
-            "id", "id_number", "household_id", "relationship", "name"
+        for person in (
+            Member.objects.unscoped()
+            .filter(id_number__in=chunk, status=MemberStatus.ACTIVE)
+            .values("id", "id_number", "household_id", "relationship", "name")
         ):
             by_id[person["id_number"]] = person
     # Households found through their head's ID, and any household a member currently belongs to.
@@ -71,7 +73,7 @@ def existing_households(
     missing = sorted(household_ids - known_ids)
     by_pk = {row["id"]: row for row in by_number.values()}
     for chunk in chunked(missing, CHUNK):
-        for row in stored.load(Household.objects.filter(pk__in=chunk)):
+        for row in stored.load(Household.objects.unscoped().filter(pk__in=chunk)):
             by_pk[row["id"]] = row
             by_number[row["household_number"]] = row
     return by_number, by_pk, by_id
@@ -94,7 +96,7 @@ def existing_members(household_pks: list[int]) -> dict[int, list[RowValues]]:
     result: dict[int, list[RowValues]] = defaultdict(list)
     stored = StoredRows(fields + MEMBER_FIELDS)
     for chunk in chunked(household_pks, CHUNK):
-        for row in stored.load(Member.objects.filter(household_id__in=chunk, status=MemberStatus.ACTIVE)):
+        for row in stored.load(Member.objects.unscoped().filter(household_id__in=chunk, status=MemberStatus.ACTIVE)):
             result[row["household_id"]].append(row)
     return result
 
@@ -108,7 +110,7 @@ def existing_years(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], RowVal
     result = {}
     stored = StoredRows(fields)
     for chunk in chunked(sorted(by_household), CHUNK):
-        for row in stored.load(HouseholdYear.objects.filter(household_id__in=chunk)):
+        for row in stored.load(HouseholdYear.objects.unscoped().filter(household_id__in=chunk)):
             if row["year"] in by_household[row["household_id"]]:
                 result[(row["household_id"], row["year"])] = row
     return result

@@ -87,7 +87,7 @@ def _resolve_regions(households: list[HouseholdIn], scope_prefix: str, issues: l
     known: dict[str, int] = {}
     in_scope: set[str] = set()
     for chunk in chunked(sorted(wanted), CHUNK):
-        known.update(Region.objects.filter(code__in=chunk).values_list("code", "level"))
+        known.update(Region.objects.unscoped().filter(code__in=chunk).values_list("code", "level"))
         in_scope.update(Region.objects.in_region(scope_prefix).filter(code__in=chunk).values_list("code", flat=True))
     for h in households:
         code = h.values["region_code"]

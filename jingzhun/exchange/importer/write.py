@@ -128,8 +128,8 @@ def _write_members(plan: Plan, audit: AuditBatch, tick: Callable[[int], None]) -
             info[household_of(h, pk)] = (h.number, h.village_code)
     missing = sorted({pk for _v, h, _r, pk in plan.create_members if h is None and pk is not None} - set(info))
     for pk_chunk in chunked(missing, CHUNK):
-        for household_pk, number, village in Household.objects.filter(pk__in=pk_chunk).values_list(
-            "id", "household_number", "village_id"
+        for household_pk, number, village in (
+            Household.objects.unscoped().filter(pk__in=pk_chunk).values_list("id", "household_number", "village_id")
         ):
             info[household_pk] = (number, village)
     max_numbers = _max_member_numbers(
@@ -155,7 +155,7 @@ def _write_members(plan: Plan, audit: AuditBatch, tick: Callable[[int], None]) -
         fields = sorted({f for _m, changes in plan.update_members for f in changes})
         villages: dict[int, str] = {}
         for pk_chunk in chunked(sorted({row["household_id"] for row, _c in plan.update_members}), CHUNK):
-            villages.update(Household.objects.filter(pk__in=pk_chunk).values_list("id", "village_id"))
+            villages.update(Household.objects.unscoped().filter(pk__in=pk_chunk).values_list("id", "village_id"))
         for update_chunk in chunked(plan.update_members, CHUNK):
             for row, _c in update_chunk:
                 row["village_code"] = villages[row["household_id"]]
@@ -187,6 +187,11 @@ def _write_years(plan: Plan, audit: AuditBatch, tick: Callable[[int], None]) -> 
 def _max_member_numbers(household_pks: set[int]) -> dict[int, str]:
     result: dict[int, str] = {}
     for chunk in chunked(sorted(pk for pk in household_pks if pk), CHUNK):
-        rows = Member.objects.filter(household_id__in=chunk).values("household_id").annotate(m=Max("member_number"))
+        rows = (
+            Member.objects.unscoped()
+            .filter(household_id__in=chunk)
+            .values("household_id")
+            .annotate(m=Max("member_number"))
+        )
         result.update({row["household_id"]: row["m"] for row in rows})
     return result

@@ -131,10 +131,12 @@ def card_queryset() -> QuerySet[Household]:
     return Household.objects.select_related("village", "group").prefetch_related(
         Prefetch(
             "members",
-            queryset=Member.objects.filter(status=MemberStatus.ACTIVE).order_by("relationship", "birth_date", "pk"),
+            queryset=Member.objects.unscoped()
+            .filter(status=MemberStatus.ACTIVE)
+            .order_by("relationship", "birth_date", "pk"),
             to_attr="card_members",
         ),
-        Prefetch("years", queryset=HouseholdYear.objects.order_by("-year"), to_attr="card_years"),
+        Prefetch("years", queryset=HouseholdYear.objects.unscoped().order_by("-year"), to_attr="card_years"),
     )
 
 

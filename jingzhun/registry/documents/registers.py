@@ -145,11 +145,13 @@ def iter_register_rows(households: QuerySet[Household], year: int) -> Iterator[R
     )
     for chunk in chunked(rows.iterator(chunk_size=CHUNK), CHUNK):
         ids = [row[0] for row in chunk]
-        heads = Member.objects.heads_of(ids)
-        sizes = Member.objects.sizes_of(ids)
+        heads = Member.objects.unscoped().heads_of(ids)  # ids of households read in the region
+        sizes = Member.objects.unscoped().sizes_of(ids)
         records = {
             r[0]: r
-            for r in HouseholdYear.objects.filter(household_id__in=ids, year=year).values_list(
+            for r in HouseholdYear.objects.unscoped()
+            .filter(household_id__in=ids, year=year)
+            .values_list(
                 "household_id",
                 "member_count",
                 "attribute",
