@@ -2,10 +2,11 @@
 their scope, and a canary county whose identifying strings must never reach any of them.
 
 The canary county lies in another province, so no prefix of the scoped users' regions can cover it. Its
-data is linked to the scoped data wherever the application could be tempted to follow a link: a member of
-the scoped household moved into the canary household (户间迁移 by someone whose scope covers both), so
-the same ID number has a closed row here and an active row there, and both households record the move;
-the canary village has a 村民小组 (the group select fetches groups by a village code from the query
+data is linked to the scoped data wherever the application could be tempted to follow a link: a person
+who left the scoped household is registered again in the canary household under the same ID number (the
+member page lists a person's rows in other households); a member of a second scoped household was moved
+into the canary household (户间迁移 by someone whose scope covers both), so both households record the
+move; the canary village has a 村民小组 (the group select fetches groups by a village code from the query
 string); and the canary user has an import and an export of their own.
 """
 
@@ -29,7 +30,7 @@ from jingzhun.jobs.models import Job, JobStatus
 from jingzhun.regions.models import RegionFlag, RegionFlagKind
 from jingzhun.registry import services
 from jingzhun.registry.idcard import make_id_number
-from jingzhun.registry.models import Household, Member, QualityIssue, QualityLevel, VillageYear
+from jingzhun.registry.models import Household, Member, MemberStatus, QualityIssue, QualityLevel, VillageYear
 from jingzhun.registry.quality import CATALOGUE
 from jingzhun.registry.tests.factories import HouseholdFactory, HouseholdYearFactory, MemberFactory
 
@@ -100,7 +101,9 @@ class MatrixWorld:
     target_user: User  # a village cadre in the county, whom the user managers may edit
     household: Household  # in 甲一村, seen by every role
     head: Member
-    returnee: Member  # moved out to the canary household: this row is closed, the same ID number active there
+    returnee: Member  # left the household; active again under the same ID number in the canary household
+    mover_household: Household  # in 甲一村 too: one of its members was moved into the canary household
+    mover: Member  # that member's closed row here
     flag: RegionFlag  # on 甲一村
     audit_entry: AuditEntry  # the household's creation
     import_jobs: dict[str, Job]  # a successful import dry run of each role's user
@@ -186,6 +189,8 @@ def build_canary() -> Canary:
     member: Member = MemberFactory.create(
         household=household, name=c.member_name, id_number=c.member_id_number, sex="2", birth_date=dt.date(1961, 2, 3)
     )
+    # Registered here after leaving a household of the scoped county (see build_world).
+    MemberFactory.create(household=household, name="吴远行", relationship="03", birth_date=dt.date(1995, 4, 1))
     HouseholdYearFactory.create(household=household, year=RECORD_YEAR)
     _quality_issue(household, member, f"{c.member_name}（{c.member_id_number}）的证件号码与出生日期不符")
     VillageYear.objects.create(village_id=c.village, year=RECORD_YEAR, first_secretary=c.member_name)
@@ -220,13 +225,22 @@ def build_world() -> MatrixWorld:
     )
     head: Member = MemberFactory.create(household=household, name="张大山")
     MemberFactory.create(household=household, name="李秀英", sex="2", relationship="02", birth_date=dt.date(1972, 3, 8))
-    # Someone whose scope covers both counties moved a member into the canary household: the row left
-    # here has the same ID number as the canary's new row, and both households record the move.
     returnee: Member = MemberFactory.create(
-        household=household, name="吴远行", relationship="03", birth_date=dt.date(1995, 4, 1)
+        household=household,
+        name="吴远行",
+        relationship="03",
+        birth_date=dt.date(1995, 4, 1),
+        id_number=canary.household.members.get(name="吴远行").id_number,
+        status=MemberStatus.REMOVED,
+        removal_reason="3",
+        removal_date=dt.date(2019, 3, 1),
     )
-    services.move_member(returnee, canary.household, relationship="03", date=dt.date(2019, 3, 1))
-    returnee.refresh_from_db()
+    # Someone whose scope covers both counties moved a member into the canary household.
+    mover_household: Household = HouseholdFactory.create(village_id=tree.village_a1)
+    MemberFactory.create(household=mover_household, name="赵守田")
+    mover: Member = MemberFactory.create(household=mover_household, name="赵远嫁", relationship="04", sex="2")
+    services.move_member(mover, canary.household, relationship="02", date=dt.date(2020, 6, 1))
+    mover.refresh_from_db()
     HouseholdYearFactory.create(household=household, year=RECORD_YEAR)
     _quality_issue(household, head, "张大山的证件号码与出生日期不符")
     VillageYear.objects.create(village_id=tree.village_a1, year=RECORD_YEAR, first_secretary="王驻村")
@@ -238,6 +252,8 @@ def build_world() -> MatrixWorld:
         household=household,
         head=head,
         returnee=returnee,
+        mover_household=mover_household,
+        mover=mover,
         flag=RegionFlag.objects.create(region_id=tree.village_a1, flag=RegionFlagKind.POOR_VILLAGE, year=2014),
         audit_entry=_creation_entry(household),
         import_jobs={
