@@ -100,3 +100,30 @@ def test_finished_job_stops_polling(client, tree, make_user):
     fragment = client.get(reverse("jobs:progress", args=[job.pk])).content.decode()
     assert "hx-trigger" not in fragment
     assert "失败" in fragment
+
+
+@pytest.mark.parametrize("role", [Role.SYSTEM_ADMIN, Role.COUNTY_ADMIN, Role.AUDITOR])
+def test_administrators_and_auditors_follow_the_jobs_of_their_subtree_only(client, tree, make_user, role):
+    clerk = make_user(Role.TOWNSHIP, tree.township_a)
+    neighbour = make_user(Role.VILLAGE, tree.other_village)  # 冷水滩区, the next county
+    ours = Job.objects.create(kind="test_failing", label="零陵区导入", created_by=clerk, region_code=tree.township_a)
+    theirs = Job.objects.create(
+        kind="test_failing", label="冷水滩区导入", created_by=neighbour, region_code=tree.other_village
+    )
+    client.force_login(make_user(role, tree.county))
+    page = client.get(reverse("jobs:list")).content.decode()
+    assert "零陵区导入" in page and "冷水滩区导入" not in page
+    assert client.get(reverse("jobs:detail", args=[ours.pk])).status_code == 200
+    assert client.get(reverse("jobs:detail", args=[theirs.pk])).status_code == 404
+    assert client.get(reverse("jobs:progress", args=[theirs.pk])).status_code == 404
+
+
+def test_a_job_stays_with_its_region_when_its_owner_moves(client, tree, make_user):
+    # Its result lists the households of the old region: a user moved elsewhere no longer sees it.
+    clerk = make_user(Role.TOWNSHIP, tree.township_a)
+    job = Job.objects.create(kind="test_failing", label="水口山镇导入", created_by=clerk, region_code=tree.township_a)
+    clerk.scope_region_id = tree.township_b
+    clerk.save()
+    client.force_login(clerk)
+    assert "水口山镇导入" not in client.get(reverse("jobs:list")).content.decode()
+    assert client.get(reverse("jobs:detail", args=[job.pk])).status_code == 404
