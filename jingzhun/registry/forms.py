@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from jingzhun.policy import services as policy
 from jingzhun.regions.codes import Level
 from jingzhun.regions.models import Region
-from jingzhun.registry import quality, services
+from jingzhun.registry import services
 from jingzhun.registry.filters import FIRST_YEAR, id_variants
 from jingzhun.registry.idcard import DISABILITY_CATEGORIES, IdNumberError, age_on, parse_id_number
 from jingzhun.registry.income import DEDUCTION_ITEMS, INCOME_ITEMS
@@ -33,6 +33,7 @@ from jingzhun.registry.models import (
     Member,
     MemberStatus,
 )
+from jingzhun.registry.quality.codes import REGISTERED
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
@@ -41,7 +42,7 @@ LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 # split and merge pages, 建档立卡 from registering a new household.
 ADDITION_REASONS = ("2", "3", "9")  # 新生, 婚入, 其他迁入
 REMOVAL_REASONS = ("1", "2", "9")  # 死亡, 婚出, 其他迁出
-REGISTRATION_REASON = quality.REGISTERED  # 人员增加原因 建档立卡
+REGISTRATION_REASON = REGISTERED  # 人员增加原因 建档立卡
 
 # 与户主关系 that name a sex (by label, so renumbered code tables keep working).
 MALE_RELATIONS = {"之子", "之女婿", "之孙子", "之外孙子", "之父", "之岳父", "之公公", "之祖父", "之外祖父", "之侄儿"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -53,7 +54,9 @@ def _money(value: object) -> Decimal:
     return Decimal(str(value))
 
 
-def compute_income(components: dict[str, object], members: int, spec: IncomeFormulaSpec | None = None) -> IncomeResult:
+def compute_income(
+    components: Mapping[str, object], members: int, spec: IncomeFormulaSpec | None = None
+) -> IncomeResult:
     """家庭纯收入 = Σ included income − Σ included deductions; 人均 = 纯收入 / 人口 (0 people → 0)."""
     spec = spec or IncomeFormulaSpec()
     total = sum((_money(components.get(k)) for k, _ in INCOME_ITEMS if k in spec.included_income), Decimal("0"))

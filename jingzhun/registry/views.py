@@ -79,10 +79,10 @@ class _Rejected(Exception):
 
 def _quality_module() -> Any | None:
     try:
-        from jingzhun.registry import quality
+        from jingzhun.registry.quality import db
     except ImportError:  # the rules module is optional: without it the gate lets everything through
         return None
-    return quality
+    return db
 
 
 def _error_keys(household: Household) -> set[tuple[Any, ...]]:

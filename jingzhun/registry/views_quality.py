@@ -18,8 +18,9 @@ from jingzhun.core.scope import can_see_code, get_visible_or_404, require_write
 from jingzhun.regions import codes
 from jingzhun.regions.models import Region, RegionLevel
 from jingzhun.registry.models import QualityIssue, QualityLevel
-from jingzhun.registry.quality import CATALOGUE, ERROR, GROUPS, WARNING
-from jingzhun.registry.quality_run import run_quality
+from jingzhun.registry.quality.catalogue import CATALOGUE
+from jingzhun.registry.quality.rule import ERROR, GROUPS, WARNING
+from jingzhun.registry.quality.run import run_quality
 
 
 def household_url(pk: int) -> str | None:

@@ -16,7 +16,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-import jingzhun.registry
+import jingzhun.registry.quality
 from jingzhun.audit.models import AuditEntry
 from jingzhun.registry.idcard import make_id_number
 from jingzhun.registry.models import (
@@ -298,7 +298,7 @@ class FakeViolation:
 class TestQualityGate:
     @pytest.fixture
     def rules(self, monkeypatch):
-        """Stand-in for jingzhun.registry.quality: errors for 住房面积 over 500 ㎡ and for fewer than three
+        """Stand-in for jingzhun.registry.quality.db: errors for 住房面积 over 500 ㎡ and for fewer than three
         people; a warning always."""
         recorded: list = []
 
@@ -311,8 +311,8 @@ class TestQualityGate:
             return found
 
         fake = types.SimpleNamespace(check_household=check_household, record_issues=lambda h, v: recorded.append(v))
-        monkeypatch.setitem(sys.modules, "jingzhun.registry.quality", fake)
-        monkeypatch.setattr(jingzhun.registry, "quality", fake, raising=False)
+        monkeypatch.setitem(sys.modules, "jingzhun.registry.quality.db", fake)
+        monkeypatch.setattr(jingzhun.registry.quality, "db", fake)
         return recorded
 
     def test_new_error_rolls_back_and_shows_message_on_the_field(self, logged_in, household, rules):

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from jingzhun.accounts.roles import Role
 from jingzhun.registry.models import QualityIssue
-from jingzhun.registry.quality_run import run_quality
+from jingzhun.registry.quality.run import run_quality
 from jingzhun.registry.tests.factories import HouseholdYearFactory, household_with_members, valid_id
 from jingzhun.registry.views_quality import household_url
 

@@ -20,17 +20,10 @@ from django.db.models import OuterRef, Subquery
 from jingzhun.core.batching import chunked
 from jingzhun.regions import codes
 from jingzhun.registry.models import Household, HouseholdStatus, HouseholdYear, Member, QualityIssue
-from jingzhun.registry.quality import (
-    ERROR,
-    WARNING,
-    CrossIndex,
-    HouseholdFacts,
-    MemberFacts,
-    PolicyNumbers,
-    YearFacts,
-    issue_rows,
-    validate_household,
-)
+from jingzhun.registry.quality.catalogue import validate_household
+from jingzhun.registry.quality.db import CrossIndex, PolicyNumbers, issue_rows
+from jingzhun.registry.quality.facts import HouseholdFacts, MemberFacts, YearFacts
+from jingzhun.registry.quality.rule import ERROR, WARNING
 
 Progress = Callable[[int, int], None]
 SMALL_RUN = 300  # households; up to this many, IDs are looked up per member (see CrossIndex)
