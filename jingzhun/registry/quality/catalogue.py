@@ -14,8 +14,8 @@ from collections.abc import Iterable
 
 from django.core.exceptions import NON_FIELD_ERRORS
 
-from jingzhun.registry.quality.facts import HouseholdFacts
-from jingzhun.registry.quality.rule import GROUP_IDENTITY, GROUP_STRUCTURE, Rule, RuleSet, Violation
+from jingzhun.registry.quality.facts import HouseholdFacts, MemberFacts
+from jingzhun.registry.quality.rule import GROUP_IDENTITY, GROUP_STRUCTURE, Problem, Rule, RuleSet, Violation
 from jingzhun.registry.quality.rules import (
     attributes,
     employment,
@@ -60,6 +60,13 @@ def validate_household(facts: HouseholdFacts, as_of: dt.date) -> list[Violation]
     for rule in CATALOGUE.values():
         rule.run(facts, active, as_of, violations)
     return violations
+
+
+def member_problems(member: MemberFacts, codes: Iterable[str], as_of: dt.date) -> list[Problem]:
+    """What the member rules ``codes`` find in one member, for a form that shows them on its own fields
+    (the texts do not start with the person's name, as the rules' messages do)."""
+    household = HouseholdFacts(members=[member])
+    return [problem for code in codes for problem in CATALOGUE[code].problems(member, household, as_of)]
 
 
 def year_end(year: int) -> dt.date:

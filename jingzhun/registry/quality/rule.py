@@ -62,8 +62,10 @@ class Finding:
     member_index: int | None = None
 
 
+# What a check finds in one member, household or yearly record: (field, text).
+Problem = tuple[str, str]
 Check = Callable[[HouseholdFacts, dt.date], Iterable[Finding]]
-MemberResult = tuple[str, str] | list[tuple[str, str]] | None
+MemberResult = Problem | list[Problem] | None
 MemberCheck = Callable[[MemberFacts, HouseholdFacts, dt.date], MemberResult]
 
 
@@ -109,6 +111,14 @@ class Rule:
                     field=f.field,
                 )
             )
+
+    def problems(self, member: MemberFacts, household: HouseholdFacts, as_of: dt.date) -> list[Problem]:
+        """What this member rule finds in ``member``, the texts without the person's name."""
+        assert self.member_check is not None, f"{self.code} is not a member rule"
+        result = self.member_check(member, household, as_of)
+        if not result:
+            return []
+        return result if isinstance(result, list) else [result]
 
 
 class RuleSet:

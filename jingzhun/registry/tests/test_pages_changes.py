@@ -18,7 +18,7 @@ from django.urls import reverse
 
 import jingzhun.registry.quality
 from jingzhun.audit.models import AuditEntry
-from jingzhun.registry.idcard import make_id_number
+from jingzhun.registry.idcard import age_on, make_id_number
 from jingzhun.registry.models import (
     ChangeKind,
     Household,
@@ -94,7 +94,7 @@ class TestCreateAndEdit:
         data |= {f"yr-{k}": v for k, v in year_post().items()}
         response = logged_in.post(reverse("registry:household_create"), data)
         assert response.status_code == 200
-        assert "性别与证件号码不符（证件号码显示为女）" in response.content.decode()
+        assert "性别为“男”，证件号码第 17 位表示“女”" in response.content.decode()
         assert not Household.objects.exists()
 
     def test_edit_household_with_reason_in_audit(self, logged_in, household):
@@ -122,8 +122,8 @@ class TestMemberPages:
         response = logged_in.post(url, data)
         assert response.status_code == 200
         html = response.content.decode()
-        assert "在校生不填文化程度：在校生状况为“八年级”时，文化程度应留空" in html
-        assert "在校生状况“八年级”与年龄不符" in html
+        assert "在校生状况为“八年级”，文化程度“高中”应不填" in html
+        assert f"年龄 {age_on(child.birth_date, TODAY)} 岁，在校生状况为“八年级”（应为 12–17 岁）" in html
         child.refresh_from_db()
         assert child.school_status == ""
 

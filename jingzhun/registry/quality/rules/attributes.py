@@ -85,25 +85,41 @@ def _compulsory_school(m: MemberFacts, h: HouseholdFacts, as_of: dt.date) -> Mem
 @RULES.member("5_12_013", WARNING, GROUP_AGE, _("在校年级与年龄不符"), "§5.14")
 def _grade_age(m: MemberFacts, h: HouseholdFacts, as_of: dt.date) -> MemberResult:
     age = m.age(as_of)
+    if age is None:
+        return None
+    text = grade_age_mismatch(m, age)
+    return ("school_status", text) if text else None
+
+
+def grade_age_mismatch(m: MemberFacts, age: int, slack: int = 0) -> str | None:
+    """5_12_013 for a member of ``age``; ``slack`` widens the grade's usual ages by as many years each way
+    (a form refuses only a clear contradiction, the rule warns of any)."""
     bounds = GRADE_AGES.get(m.school_status)
-    if age is None or bounds is None:
+    if bounds is None:
         return None
     low, high = bounds
-    if age < low or (high is not None and age > high):
+    if age < low - slack or (high is not None and age > high + slack):
         span = f"{low}–{high} 岁" if high is not None else f"{low} 岁及以上"
-        return "school_status", f"年龄 {age} 岁，在校生状况为{quoted('school_status', m.school_status)}（应为 {span}）"
+        return f"年龄 {age} 岁，在校生状况为{quoted('school_status', m.school_status)}（应为 {span}）"
     return None
 
 
 @RULES.member("5_12_018", WARNING, GROUP_AGE, _("7 周岁及以上健康人员仍为学前"), "§5.14")
 def _preschool_too_old(m: MemberFacts, h: HouseholdFacts, as_of: dt.date) -> MemberResult:
     age = m.age(as_of)
-    if age is None or age < 7 or m.health != HEALTHY:
+    if age is None:
         return None
-    if m.school_status == PRESCHOOL:
-        return "school_status", f"年龄 {age} 岁、健康，在校生状况为“学前教育”"
-    if not m.in_school and m.education == "6":
+    if text := preschool_too_old(m, age):
+        return "school_status", text
+    if age >= 7 and m.health == HEALTHY and not m.in_school and m.education == "6":
         return "education", f"年龄 {age} 岁、健康，文化程度为“学龄前儿童”"
+    return None
+
+
+def preschool_too_old(m: MemberFacts, age: int, slack: int = 0) -> str | None:
+    """5_12_018 on 在校生状况 for a member of ``age``: healthy, 7 or older (plus ``slack``), still 学前教育."""
+    if m.school_status == PRESCHOOL and m.health == HEALTHY and age >= 7 + slack:
+        return f"年龄 {age} 岁、健康，在校生状况为“学前教育”"
     return None
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jingzhun.registry.quality.codes import LOST_OR_NO_LABOUR, OUTSIDE_COUNTY_WORK, OUTSIDE_TOWNSHIP_WORK, label, quoted
 from jingzhun.registry.quality.facts import HouseholdFacts, MemberFacts, normal_phone
-from jingzhun.registry.quality.rule import ERROR, GROUP_EMPLOYMENT, WARNING, Finding, MemberResult, RuleSet
+from jingzhun.registry.quality.rule import ERROR, GROUP_EMPLOYMENT, WARNING, Finding, MemberResult, Problem, RuleSet
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -54,11 +54,28 @@ def _welfare_job_age(m: MemberFacts, h: HouseholdFacts, as_of: dt.date) -> Membe
 
 @RULES.member("3_01_006", ERROR, GROUP_EMPLOYMENT, _("公益性岗位与月数不匹配"), "§5.22")
 def _welfare_job_months(m: MemberFacts, h: HouseholdFacts, as_of: dt.date) -> MemberResult:
-    months = m.public_welfare_months or 0
-    if m.public_welfare_job and months == 0:
+    return welfare_job_without_months(m) or welfare_months_without_job(m) or welfare_months_over_a_year(m)
+
+
+# The three cases of 3_01_006, each on its own for a form (which checks them one at a time, each with the
+# values the previous ones left valid).
+
+
+def welfare_job_without_months(m: MemberFacts) -> Problem | None:
+    if m.public_welfare_job and not m.public_welfare_months:
         return "public_welfare_months", f"担任公益性岗位“{m.public_welfare_job}”，未填写公益性岗位月数"
+    return None
+
+
+def welfare_months_without_job(m: MemberFacts) -> Problem | None:
+    months = m.public_welfare_months or 0
     if not m.public_welfare_job and months > 0:
         return "public_welfare_job", f"公益性岗位月数为 {months}，未填写公益性岗位"
+    return None
+
+
+def welfare_months_over_a_year(m: MemberFacts) -> Problem | None:
+    months = m.public_welfare_months or 0
     if months > 12:
         return "public_welfare_months", f"公益性岗位月数为 {months}，不能超过 12"
     return None
@@ -88,6 +105,12 @@ def _work_fields(m: MemberFacts, h: HouseholdFacts, as_of: dt.date) -> MemberRes
         return "work_months", f"务工状况为{quoted('work_status', m.work_status)}，未填写务工时间"
     if m.work_status in OUTSIDE_TOWNSHIP_WORK and not m.work_location:
         return "work_location", f"务工状况为{quoted('work_status', m.work_status)}，未填写务工所在地"
+    return months_without_work_status(m)
+
+
+def months_without_work_status(m: MemberFacts) -> Problem | None:
+    """The last case of JZ_502: 务工时间 given, 务工状况 not."""
+    months = m.work_months or 0
     if not m.working and months > 0:
         return "work_status", f"务工时间为 {months} 个月，未填写务工状况"
     return None

@@ -19,7 +19,7 @@ from jingzhun.registry.quality.codes import (
     quoted,
 )
 from jingzhun.registry.quality.facts import HouseholdFacts, MemberFacts
-from jingzhun.registry.quality.rule import ERROR, GROUP_IDENTITY, WARNING, Finding, MemberResult, RuleSet
+from jingzhun.registry.quality.rule import ERROR, GROUP_IDENTITY, WARNING, Finding, MemberResult, Problem, RuleSet
 
 RULES = RuleSet()
 
@@ -114,8 +114,15 @@ def _head_spouse_sex(h: HouseholdFacts, as_of: dt.date) -> Iterator[Finding]:
         return
     head = heads[0]
     for i, m in h.active_members():
-        if m.relationship == SPOUSE and m.sex == head.sex:
-            yield Finding(f"{m.name}：为户主{head.name}的配偶，但二人性别均为{quoted('sex', m.sex)}", "sex", i)
+        if text := same_sex_as_head(m, head):
+            yield Finding(f"{m.name}：{text}", "sex", i)
+
+
+def same_sex_as_head(member: MemberFacts, head: MemberFacts) -> str | None:
+    """2_12_008 for one member: a 配偶 of the 户主's sex (the text does not name the member)."""
+    if member.relationship == SPOUSE and head.sex in SEX_CODES and member.sex == head.sex:
+        return f"为户主{head.name}的配偶，但二人性别均为{quoted('sex', member.sex)}"
+    return None
 
 
 @RULES.household("1_01_001", ERROR, GROUP_IDENTITY, _("同一证件号码在多个户或本户重复出现"), "§5.4")
@@ -167,14 +174,23 @@ def _disability_fields_match(m: MemberFacts, h: HouseholdFacts, as_of: dt.date) 
 
 @RULES.member("JZ_104", WARNING, GROUP_IDENTITY, _("证件类型、健康状况与残疾人证号不一致"), "§5.2/5.5")
 def _certificate_consistency(m: MemberFacts, h: HouseholdFacts, as_of: dt.date) -> MemberResult:
+    problems = certificate_problems(m)
+    return problems[0] if problems else None
+
+
+def certificate_problems(m: MemberFacts) -> list[Problem]:
+    """Everything JZ_104 can find in one member (the rule reports the first; a form shows them all)."""
     p = m.idp
     if not p.sound:
-        return None
+        return []
     certificate = len(p.number) == 20
+    problems = []
     if m.id_type == ID_TYPE_DISABILITY and not certificate:
-        return "id_number", "证件类型为“残疾人证”，证件号码应为 20 位残疾人证号"
+        problems.append(("id_number", "证件类型为“残疾人证”，证件号码应为 20 位残疾人证号"))
     if certificate and m.id_type != ID_TYPE_DISABILITY:
-        return "id_type", f"证件号码为 20 位残疾人证号，证件类型为{quoted('id_type', m.id_type)}，应为“残疾人证”"
+        problems.append(
+            ("id_type", f"证件号码为 20 位残疾人证号，证件类型为{quoted('id_type', m.id_type)}，应为“残疾人证”")
+        )
     if certificate and m.health != DISABLED:
-        return "health", f"持残疾人证，健康状况为{quoted('health', m.health)}，应为“残疾”"
-    return None
+        problems.append(("health", f"持残疾人证，健康状况为{quoted('health', m.health)}，应为“残疾”"))
+    return problems

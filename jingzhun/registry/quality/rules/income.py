@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from jingzhun.registry.income import CENT, DEDUCTION_ITEMS, INCOME_ITEMS, compute_income
 from jingzhun.registry.quality.codes import RECEIVING, label
-from jingzhun.registry.quality.facts import HouseholdFacts
-from jingzhun.registry.quality.rule import ERROR, GROUP_INCOME, WARNING, Finding, RuleSet
+from jingzhun.registry.quality.facts import HouseholdFacts, YearFacts
+from jingzhun.registry.quality.rule import ERROR, GROUP_INCOME, WARNING, Finding, Problem, RuleSet
 
 RULES = RuleSet()
 
@@ -39,12 +39,19 @@ def _income_formula(h: HouseholdFacts, as_of: dt.date) -> Iterator[Finding]:
 
 @RULES.household("JZ_702", ERROR, GROUP_INCOME, _("收入或支出项为负数"), "§5.29")
 def _negative_income(h: HouseholdFacts, as_of: dt.date) -> Iterator[Finding]:
-    if h.year is None:
-        return
+    if h.year is not None:
+        for name, text in negative_amounts(h.year):
+            yield Finding(text, name)
+
+
+def negative_amounts(y: YearFacts) -> list[Problem]:
+    """JZ_702 over one yearly record."""
+    problems = []
     for name, text in INCOME_ITEMS + DEDUCTION_ITEMS:
-        value = getattr(h.year, name)
+        value = getattr(y, name)
         if value < 0:
-            yield Finding(f"{h.year.year} 年{text}为 {_yuan(value)}，不能为负数", name)
+            problems.append((name, f"{y.year} 年{text}为 {_yuan(value)}，不能为负数"))
+    return problems
 
 
 @RULES.household("4_11_012", WARNING, GROUP_INCOME, _("有务工或公益性岗位成员但工资性收入为 0"), "§5.30")

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jingzhun.registry.quality.codes import DANGEROUS_GRADES
 from jingzhun.registry.quality.facts import HouseholdFacts
-from jingzhun.registry.quality.rule import ERROR, GROUP_LAND, WARNING, Finding, RuleSet
+from jingzhun.registry.quality.rule import ERROR, GROUP_LAND, WARNING, Finding, Problem, RuleSet
 
 # Plausible ranges in 亩 (domain §5 item 28); ``None`` field = the sum of 水田 and 旱地 (耕地).
 LAND_RANGES: tuple[tuple[str, str, Decimal], ...] = (
@@ -58,10 +58,17 @@ def _required_fields(h: HouseholdFacts, as_of: dt.date) -> Iterator[Finding]:
 
 @RULES.household("JZ_601", ERROR, GROUP_LAND, _("面积或距离为负数"), "§5.28")
 def _negative_area(h: HouseholdFacts, as_of: dt.date) -> Iterator[Finding]:
+    return _of_household(h, negative_areas(h))
+
+
+def negative_areas(h: HouseholdFacts) -> list[Problem]:
+    """JZ_601 (the texts do not name the household)."""
+    problems = []
     for name, text in NON_NEGATIVE_HOUSEHOLD_FIELDS:
         value = getattr(h, name)
         if value is not None and value < 0:
-            yield Finding(f"户 {h.household_number}：{text}为 {value}，不能为负数", name)
+            problems.append((name, f"{text}为 {value}，不能为负数"))
+    return problems
 
 
 @RULES.household("5_14_001", WARNING, GROUP_LAND, _("土地面积超出合理范围"), "§5.28")
@@ -85,16 +92,32 @@ def _road_distance(h: HouseholdFacts, as_of: dt.date) -> Iterator[Finding]:
 
 @RULES.household("JZ_602", ERROR, GROUP_LAND, _("危房等级与是否危房户矛盾"), "§5.28")
 def _dangerous_house_contradiction(h: HouseholdFacts, as_of: dt.date) -> Iterator[Finding]:
+    return _of_household(h, dangerous_house_contradictions(h))
+
+
+def dangerous_house_contradictions(h: HouseholdFacts) -> list[Problem]:
+    """JZ_602 (the texts do not name the household)."""
     grade = h.dangerous_house_grade
+    problems = []
     if h.is_dangerous_house is False and grade in DANGEROUS_GRADES:
-        yield Finding(f"户 {h.household_number}：危房等级为 {grade} 级，但“是否危房户”为否", "is_dangerous_house")
+        problems.append(("is_dangerous_house", f"危房等级为 {grade} 级，但“是否危房户”为否"))
     if h.is_dangerous_house and grade and grade not in DANGEROUS_GRADES:
-        yield Finding(
-            f"户 {h.household_number}：为危房户，但危房等级为 {grade} 级（C、D 级才是危房）", "dangerous_house_grade"
-        )
+        problems.append(("dangerous_house_grade", f"为危房户，但危房等级为 {grade} 级（C、D 级才是危房）"))
+    return problems
 
 
 @RULES.household("JZ_603", WARNING, GROUP_LAND, _("危房户未填写危房等级"), "§5.28")
 def _dangerous_house_grade_missing(h: HouseholdFacts, as_of: dt.date) -> Iterator[Finding]:
+    return _of_household(h, dangerous_house_grade_missing(h))
+
+
+def dangerous_house_grade_missing(h: HouseholdFacts) -> list[Problem]:
+    """JZ_603 (the text does not name the household)."""
     if h.is_dangerous_house and not h.dangerous_house_grade:
-        yield Finding(f"户 {h.household_number}：为危房户，未填写危房等级", "dangerous_house_grade")
+        return [("dangerous_house_grade", "为危房户，未填写危房等级")]
+    return []
+
+
+def _of_household(h: HouseholdFacts, problems: list[Problem]) -> Iterator[Finding]:
+    """The problems as findings whose texts start with the household's number."""
+    return (Finding(f"户 {h.household_number}：{text}", name) for name, text in problems)

@@ -19,8 +19,8 @@ from jingzhun.registry.quality.codes import (
     label,
     quoted,
 )
-from jingzhun.registry.quality.facts import SECURITY_FLAGS, HouseholdFacts
-from jingzhun.registry.quality.rule import ERROR, GROUP_YEAR, WARNING, Finding, RuleSet
+from jingzhun.registry.quality.facts import SECURITY_FLAGS, HouseholdFacts, YearFacts
+from jingzhun.registry.quality.rule import ERROR, GROUP_YEAR, WARNING, Finding, Problem, RuleSet
 
 MONITORING_FROM_YEAR = 2020  # 防止返贫动态监测 began in 2020 (domain §3.7)
 
@@ -35,30 +35,43 @@ def _main_cause_missing(h: HouseholdFacts, as_of: dt.date) -> Iterator[Finding]:
 
 @RULES.household("JZ_802", ERROR, GROUP_YEAR, _("其他致贫原因与主要致贫原因重复"), "§2.2")
 def _other_causes(h: HouseholdFacts, as_of: dt.date) -> Iterator[Finding]:
-    y = h.year
-    if y is None:
-        return
+    if h.year is not None:
+        for name, text in repeated_causes(h.year):
+            yield Finding(text, name)
+
+
+def repeated_causes(y: YearFacts) -> list[Problem]:
+    """JZ_802 over one yearly record."""
+    problems = []
     for name in ("other_cause_1", "other_cause_2"):
         code = getattr(y, name)
         if code and code == y.main_cause:
-            yield Finding(f"{y.year} 年：其他致贫原因{quoted('poverty_cause', code)}与主要致贫原因相同", name)
+            problems.append((name, f"{y.year} 年：其他致贫原因{quoted('poverty_cause', code)}与主要致贫原因相同"))
     if y.other_cause_1 and y.other_cause_1 == y.other_cause_2 and y.other_cause_1 != y.main_cause:
-        yield Finding(f"{y.year} 年：两项其他致贫原因均为{quoted('poverty_cause', y.other_cause_1)}", "other_cause_2")
+        problems.append(
+            ("other_cause_2", f"{y.year} 年：两项其他致贫原因均为{quoted('poverty_cause', y.other_cause_1)}")
+        )
+    return problems
 
 
 @RULES.household("JZ_803", WARNING, GROUP_YEAR, _("贫困户属性与脱贫状态矛盾"), "§2.4")
 def _attribute_vs_exit(h: HouseholdFacts, as_of: dt.date) -> Iterator[Finding]:
-    y = h.year
-    if y is None:
-        return
+    if h.year is not None and (problem := attribute_contradicts_exit(h.year)):
+        name, text = problem
+        yield Finding(text, name)
+
+
+def attribute_contradicts_exit(y: YearFacts) -> Problem | None:
+    """JZ_803 over one yearly record: a 贫困户 attribute with an exited status, or the reverse."""
     if (y.attribute in POOR_ATTRIBUTES and y.exit_status in EXITED) or (
         y.attribute in EXITED_ATTRIBUTES and y.exit_status in NOT_EXITED
     ):
-        yield Finding(
+        return (
+            "attribute",
             f"{y.year} 年：贫困户属性为{quoted('household_attribute', y.attribute)}，"
             f"脱贫状态为{quoted('exit_status', y.exit_status)}",
-            "attribute",
         )
+    return None
 
 
 @RULES.household("JZ_804", WARNING, GROUP_YEAR, _("贫困户属性与低保、特困供养享受情况不一致"), "§2.4")
