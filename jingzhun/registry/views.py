@@ -7,17 +7,16 @@ Writes are audited by AuditedModel; composition changes go through jingzhun.regi
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Prefetch
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
@@ -26,7 +25,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from jingzhun.audit.context import audit_reason
 from jingzhun.core.scope import get_visible_or_404, require_write
 from jingzhun.policy import services as policy
 from jingzhun.regions.codes import Level
@@ -56,10 +54,12 @@ from jingzhun.registry.models import (
     HouseholdYear,
     Member,
     MemberStatus,
-    QualityLevel,
 )
+from jingzhun.registry.quality.gate import QualityRejected, checked_write
+from jingzhun.registry.quality.rule import Violation
 from jingzhun.registry.templatetags.household_tags import area, flag, money
 
+T = TypeVar("T")
 PAGE_SIZE = 50
 NAV = "households"
 
@@ -71,86 +71,35 @@ def _today() -> dt.date:
 # ------------------------------------------------------------------------------------ data-quality gate
 
 
-class _Rejected(Exception):
-    def __init__(self, violations: list[Any]) -> None:
-        super().__init__("; ".join(v.message for v in violations))
-        self.violations = violations
-
-
-def _quality_module() -> Any | None:
-    try:
-        from jingzhun.registry.quality import db
-    except ImportError:  # the rules module is optional: without it the gate lets everything through
-        return None
-    return db
-
-
-def _error_keys(household: Household) -> set[tuple[Any, ...]]:
-    """The error-level findings the household has now (before a change), so the gate blocks only new ones."""
-    quality = _quality_module()
-    if quality is None or household.pk is None:
-        return set()
-    stored = Household.objects.get(pk=household.pk)  # a bound ModelForm has already changed the instance
-    return {_key(v) for v in quality.check_household(stored, None) if v.level == QualityLevel.ERROR}
-
-
-def _key(v: Any) -> tuple[Any, ...]:
-    return (v.rule_code, v.member_id, v.field, v.message)
-
-
-def quality_gate(household: Household, known_errors: set[tuple[Any, ...]]) -> tuple[list[Any], list[Any]]:
-    """Run the data-quality rules on the saved household (its latest yearly record). Returns (errors the
-    change introduced — they block it, warnings). Unless blocked, every finding is recorded (问题台账).
-    Errors the household already had do not block an unrelated correction."""
-    quality = _quality_module()
-    if quality is None:
-        return [], []
-    violations = quality.check_household(household, None)
-    new_errors = [v for v in violations if v.level == QualityLevel.ERROR and _key(v) not in known_errors]
-    if not new_errors:
-        quality.record_issues(household, violations)
-    return new_errors, [v for v in violations if v.level != QualityLevel.ERROR]
-
-
 def save_checked(
     request: HttpRequest,
     form: Form,
-    write: Callable[[], Any],
-    households: Callable[[Any], Iterable[Household]],
+    write: Callable[[], T],
+    households: Callable[[T | None], Iterable[Household | None]],
     *,
     note: str = "",
-) -> Any | None:
-    """Run ``write`` and then the quality gate on the touched households inside one savepoint.
+) -> T | None:
+    """Run ``write`` through the data-quality gate (jingzhun.registry.quality.gate.checked_write).
 
-    ``households(result)`` names the households to check (called with None first, for the state before).
-    A refusal by the services, a constraint violation or a new error-level rule rolls everything back
-    (data and audit entries) and becomes a Chinese message on ``form``; returns None then.
+    A refusal by the services, a constraint violation or a new error-level rule undoes the write and
+    becomes a Chinese message on ``form``; returns None then. Warnings are flashed.
     """
-    before = {h.pk: _error_keys(h) for h in households(None) if h is not None and h.pk}
     try:
-        with transaction.atomic(), audit_reason(note) if note else contextlib.nullcontext():
-            result = write()
-            rejected: list[Any] = []
-            warnings: list[Any] = []
-            for household in households(result):
-                errors, found = quality_gate(household, before.get(household.pk, set()))
-                rejected += errors
-                warnings += found
-            if rejected:
-                raise _Rejected(rejected)
-        _flash_warnings(request, warnings)
-        return result
-    except _Rejected as exc:
+        result, warnings = checked_write(write, households, note=note)
+    except QualityRejected as exc:
         _add_violations(form, exc.violations)
     except ValidationError as exc:
         for message in exc.messages:
             form.add_error(None, message)
     except IntegrityError:
         form.add_error(None, _("保存失败：数据与其他记录冲突（例如同一证件号码已在其他户中在册），请刷新后重试"))
+    else:
+        _flash_warnings(request, warnings)
+        return result
     return None
 
 
-def _flash_warnings(request: HttpRequest, warnings: list[Any], limit: int = 3) -> None:
+def _flash_warnings(request: HttpRequest, warnings: list[Violation], limit: int = 3) -> None:
     """Saved, but the rules found something to look at: say so (the full list is in the 问题台账)."""
     messages_ = list(dict.fromkeys(v.message for v in warnings))
     for text in messages_[:limit]:
@@ -159,7 +108,7 @@ def _flash_warnings(request: HttpRequest, warnings: list[Any], limit: int = 3) -
         messages.warning(request, _("另有 %(n)s 条数据质量提示") % {"n": len(messages_) - limit})
 
 
-def _add_violations(form: Form, violations: list[Any]) -> None:
+def _add_violations(form: Form, violations: list[Violation]) -> None:
     """On the field concerned when the form has it and edits that record, else at the top of the form."""
     instance = getattr(form, "instance", None)
     subject = instance.pk if isinstance(instance, Member) else None

@@ -12,18 +12,17 @@ Pure part (plain functions over plain data; no models, testable without the data
 Django part
 -----------
 ``db``    Facts from the models, the cross-household context, ``check_household``, ``record_issues``.
+``gate``  ``checked_write``: a write and the rules over the households it touched in one savepoint; a new
+          error-level finding undoes it and raises ``QualityRejected`` listing the violations.
 ``run``   ``run_quality``: the batch over a region (``manage.py check_quality``, the 重新检查 button).
 ``pool``  ``QualityChecks``: the rules over many households in a helper process (imports).
 
-A member edit form uses them like this::
+The registry's pages save through the gate::
 
-    members, idx = db.with_member(household, form.instance)
-    violations = db.check_household(household, members=members)
-    errors = catalogue.errors_for_forms(violations, member_index=idx, fields=form.fields)
-    if errors:
-        raise ValidationError(errors)           # errors block saving
-    ...save...
-    db.refresh_issues(household)                # warnings are recorded
+    try:
+        result, warnings = gate.checked_write(write, lambda result: [household], note=reason)
+    except gate.QualityRejected as exc:
+        ...                                     # exc.violations onto the form; nothing was saved
 
 Other apps use the names below; the registry's own modules import from the submodules.
 """
