@@ -9,7 +9,7 @@ from jingzhun.accounts.roles import Role
 from jingzhun.registry.models import QualityIssue
 from jingzhun.registry.quality.run import run_quality
 from jingzhun.registry.tests.factories import HouseholdYearFactory, household_with_members, valid_id
-from jingzhun.registry.views_quality import household_url
+from jingzhun.registry.views.quality import household_url
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from jingzhun.audit.models import AuditEntry
 from jingzhun.regions.models import RegionFlag, RegionFlagKind
 from jingzhun.registry.models import HouseholdStatus, VillageYear
 from jingzhun.registry.tests.factories import HouseholdYearFactory, household_with_members
-from jingzhun.registry.views_village import compare_figures, derive_village_figures
+from jingzhun.registry.views.village import compare_figures, derive_village_figures
 
 
 @pytest.fixture

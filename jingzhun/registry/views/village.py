@@ -15,7 +15,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.db.models import Count, Q, Sum
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -27,6 +27,7 @@ from jingzhun.regions.models import Region, RegionFlagKind, RegionLevel
 from jingzhun.registry.documents import poor_village_status
 from jingzhun.registry.filters import default_year, requested_year
 from jingzhun.registry.models import Household, HouseholdStatus, HouseholdYear, Member, VillageYear
+from jingzhun.registry.views.common import UserRequest, verbose_name
 
 HAN = "01"  # 民族 code of 汉族 (GB/T 3304); 02–56 are the minority groups
 MINORITY_CODES = ("02", "56")
@@ -218,9 +219,8 @@ def _display(value: Any) -> str:
 
 def typed_sections(record: VillageYear) -> list[tuple[str, list[tuple[str, str, str]]]]:
     """The typed record as (section title, [(field name, label, shown value)])."""
-    meta = VillageYear._meta
     return [
-        (str(title), [(n, str(meta.get_field(n).verbose_name), _display(getattr(record, n))) for n in names])
+        (str(title), [(n, verbose_name(VillageYear, n), _display(getattr(record, n))) for n in names])
         for title, names in _sections()
     ]
 
@@ -249,8 +249,9 @@ def _household_list_url(code: str) -> str | None:
         return None
 
 
-def _village_or_404(request: HttpRequest, code: str) -> Region:
-    return get_visible_or_404(Region.objects.filter(level=RegionLevel.VILLAGE), request.user, code=code)
+def _village_or_404(request: UserRequest, code: str) -> Region:
+    village: Region = get_visible_or_404(Region.objects.filter(level=RegionLevel.VILLAGE), request.user, code=code)
+    return village
 
 
 def _year_choices(code: str, chosen: int) -> list[int]:
@@ -260,7 +261,7 @@ def _year_choices(code: str, chosen: int) -> list[int]:
     return sorted(years, reverse=True)
 
 
-def village_detail(request: HttpRequest, code: str) -> HttpResponse:
+def village_detail(request: UserRequest, code: str) -> HttpResponse:
     village = _village_or_404(request, code)
     year = requested_year(request)
     if year is None:
@@ -297,7 +298,8 @@ class VillageYearForm(forms.ModelForm):
         fields = [name for _title, names in _sections() for name in names]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         # Parts cannot exceed their whole within the typed record itself.
         pairs = [
             ("registered_households", "total_households"),
@@ -327,7 +329,7 @@ class VillageYearForm(forms.ModelForm):
         return [(str(title), [self[n] for n in names if n in self.fields]) for title, names in _sections()]
 
 
-def village_year_edit(request: HttpRequest, code: str, year: int) -> HttpResponse:
+def village_year_edit(request: UserRequest, code: str, year: int) -> HttpResponse:
     """Create or edit one year's 村情 (writes are audited by AuditedModel with the request's actor)."""
     village = _village_or_404(request, code)
     require_write(request.user, village.code)
