@@ -447,7 +447,7 @@ def phase_ours(state: dict[str, Any]) -> dict[str, Any]:
         "server_cpu": server_cpu,  # the report labels CPU times client+server when > 0
         "version": version,
         "peak_mb": peak_mb,
-        # The data-quality helper process (registry.quality_pool), sampled at each progress report.
+        # The data-quality helper process (registry.quality.pool), sampled at each progress report.
         "helper_peak_mb": max((helper for *_rest, helper in marks), default=0.0),
         "base_mb": base_mb,
         "committed": report.committed,

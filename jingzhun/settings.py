@@ -193,7 +193,7 @@ CACHES = {
 }
 
 # Imports of at least this many households run the data-quality rules in a helper process while they
-# write (registry.quality_pool); smaller ones check in-process, where starting a helper would cost more.
+# write (registry.quality.pool); smaller ones check in-process, where starting a helper would cost more.
 IMPORT_QUALITY_HELPER_MIN_HOUSEHOLDS = int(os.environ.get("JINGZHUN_IMPORT_HELPER_MIN_HOUSEHOLDS", "5000"))
 
 # Excel exports of at least this many households are made as a background job with progress (a CSV

@@ -71,6 +71,9 @@ class ScopedQuerySet(models.QuerySet[Any]):
         """All regions, on purpose."""
         return self._chosen()
 
+    def none(self) -> Self:
+        return super(ScopedQuerySet, self._chosen()).none()  # nothing to leak
+
     def in_region(self, prefix: str) -> Self:
         return self._chosen().filter(code_prefix_q(self.model.scope_field, prefix))
 

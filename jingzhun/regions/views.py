@@ -63,8 +63,8 @@ def _can_manage(user: Any) -> bool:
     return has_capability(user, Capability.MANAGE_REFERENCE)
 
 
-@requires(Capability.VIEW)
 @require_GET
+@requires(Capability.VIEW)
 def browse(request: HttpRequest) -> HttpResponse:
     """Start the drill-down at the top of the user's scope; a national user sees the provinces."""
     user = request.user
@@ -107,8 +107,8 @@ def _flag_table(region: Region, flags: list[RegionFlag]) -> dict[str, Any]:
     return {"years": years, "rows": rows}
 
 
-@requires(Capability.VIEW)
 @require_GET
+@requires(Capability.VIEW)
 def detail(request: HttpRequest, code: str) -> HttpResponse:
     user = request.user
     region = get_visible_or_404(Region.objects.all(), user, code=code)
@@ -142,8 +142,8 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-@requires(Capability.VIEW)
 @require_GET
+@requires(Capability.VIEW)
 def children(request: HttpRequest, code: str) -> HttpResponse:
     """HTMX fragment: the next level of the tree under ``code``."""
     region = get_visible_or_404(Region.objects.all(), request.user, code=code)
@@ -155,8 +155,8 @@ def children(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-@requires(Capability.VIEW)
 @require_GET
+@requires(Capability.VIEW)
 def export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     """The visible subtree of ``code`` as CSV or XLSX (retired codes with ?retired=1)."""
     region = get_visible_or_404(Region.objects.all(), request.user, code=code)
@@ -201,8 +201,8 @@ def _edit_page(
     )
 
 
-@edits_regions
 @require_http_methods(["GET", "POST"])
+@edits_regions
 def edit(request: HttpRequest, code: str) -> HttpResponse:
     """Name, 城乡分类代码 and validity dates; saved through AuditedModel, so each change is logged."""
     region = _editable_region(request, code)
@@ -227,8 +227,8 @@ def edit(request: HttpRequest, code: str) -> HttpResponse:
     return redirect("regions:detail", code=region.code)
 
 
-@edits_regions
 @require_POST
+@edits_regions
 def flag_add(request: HttpRequest, code: str) -> HttpResponse:
     region = _editable_region(request, code)
     form = RegionFlagForm(request.POST, region=region)
@@ -240,8 +240,8 @@ def flag_add(request: HttpRequest, code: str) -> HttpResponse:
     return redirect("regions:edit", code=region.code)
 
 
-@edits_regions
 @require_POST
+@edits_regions
 def flag_delete(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     """Remove a mistaken flag record (the audit log keeps what it said)."""
     region = _editable_region(request, code)
@@ -318,8 +318,8 @@ def _import_page(
     return render(request, "regions/import.html", context, status=status)
 
 
-@requires(Capability.MANAGE_REFERENCE, message=gettext_lazy("只有系统管理员可以导入行政区划"))
 @require_http_methods(["GET", "POST"])
+@requires(Capability.MANAGE_REFERENCE, message=gettext_lazy("只有系统管理员可以导入行政区划"))
 def import_upload(request: HttpRequest) -> HttpResponse:
     """Upload → validate the whole file without writing → preview; the file waits for confirmation."""
     scope = _import_scope(request)
@@ -348,8 +348,8 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     return _import_page(request, RegionUploadForm(), result=result, pending=pending)
 
 
-@requires(Capability.MANAGE_REFERENCE, message=gettext_lazy("只有系统管理员可以导入行政区划"))
 @require_POST
+@requires(Capability.MANAGE_REFERENCE, message=gettext_lazy("只有系统管理员可以导入行政区划"))
 def import_confirm(request: HttpRequest) -> HttpResponse:
     """Write the previewed file: validated again inside the writing transaction, all or nothing."""
     scope = _import_scope(request)
@@ -380,8 +380,8 @@ def import_confirm(request: HttpRequest) -> HttpResponse:
     return redirect(reverse("regions:browse"))
 
 
-@requires(Capability.MANAGE_REFERENCE, message=gettext_lazy("只有系统管理员可以导入行政区划"))
 @require_POST
+@requires(Capability.MANAGE_REFERENCE, message=gettext_lazy("只有系统管理员可以导入行政区划"))
 def import_cancel(request: HttpRequest) -> HttpResponse:
     _import_scope(request)
     _discard_pending(request)

@@ -50,7 +50,8 @@ def default_year(prefix: str = "") -> int:
 
     Scoped, so a village without records of a year some other village has started is not shown an empty
     list. Usually one index lookup for the latest year overall plus one to see the region has it."""
-    latest = HouseholdYear.objects.order_by("-year").values_list("year", flat=True).first()
+    # The latest year anywhere: a year number, nothing of any region's records.
+    latest = HouseholdYear.objects.unscoped().order_by("-year").values_list("year", flat=True).first()
     if latest is None:
         return dt.date.today().year - 1
     records = HouseholdYear.objects.in_region(prefix)
@@ -72,8 +73,9 @@ def region_options(user: Any) -> list[tuple[str, Any]]:
         return []
     upper, lower = scope_level + 1, min(scope_level + 2, codes.Level.VILLAGE)
     rows = list(
-        Region.objects.current()
-        .filter(code_prefix_q("code", prefix), level__in={upper, lower})
+        Region.objects.in_region(prefix)
+        .current()
+        .filter(level__in={upper, lower})
         .order_by("code")
         .values_list("code", "name", "level", "parent_id")
     )
@@ -242,9 +244,7 @@ def search_q(text: str, member_prefix: str = "") -> Q:
     text = text.strip().upper().replace(" ", "")
     if not text:
         return Q()
-    members = Member.objects.filter(status=MemberStatus.ACTIVE)
-    if member_prefix:
-        members = members.filter(code_prefix_q("village_code", member_prefix))
+    members = Member.objects.in_region(member_prefix).filter(status=MemberStatus.ACTIVE)
     if ID_SUFFIX.match(text) and 4 <= len(text) <= 6:
         return _households_of(members.filter(id_number__endswith=text))
     if FULL_ID.match(text):

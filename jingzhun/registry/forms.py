@@ -1,27 +1,28 @@
 """Forms of the household pages: 户 / 人 / 年度 records and the composition changes (增减人、迁移、分户、合户).
 
 Enumerated fields are selects over the code tables valid in the record's year. Contradictions inside the
-submitted data (ID vs sex and birth date, 在校生状况 vs 文化程度 or age …) are reported in Chinese on the
-field concerned; rules that need the whole household run afterwards in the data-quality gate (views).
+submitted data (ID vs sex and birth date, 在校生状况 vs 文化程度 or age …) are found by the data-quality
+rules themselves (jingzhun.registry.quality), so a form and the 问题台账 never disagree, and reported with
+the rule's text on the field concerned; the whole catalogue runs afterwards in the data-quality gate.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from jingzhun.core.codes import Level
 from jingzhun.policy import services as policy
 from jingzhun.policy.income import DEDUCTION_ITEMS, INCOME_ITEMS
 from jingzhun.regions.models import Region
-from jingzhun.registry import quality, services
+from jingzhun.registry import services
 from jingzhun.registry.filters import FIRST_YEAR, id_variants
 from jingzhun.registry.idcard import DISABILITY_CATEGORIES, IdNumberError, age_on, parse_id_number
 from jingzhun.registry.models import (
@@ -33,38 +34,24 @@ from jingzhun.registry.models import (
     Member,
     MemberStatus,
 )
+from jingzhun.registry.quality.catalogue import member_problems
+from jingzhun.registry.quality.codes import ID_TYPE_OTHER, REGISTERED, SEX_CODES
+from jingzhun.registry.quality.facts import HouseholdFacts, MemberFacts, YearFacts
+from jingzhun.registry.quality.rule import Problem
+from jingzhun.registry.quality.rules import attributes, employment, identity, income, land, yearly
 
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
+MOBILE = employment.PHONE_RE  # what the rules take for a mobile number
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 
 # Reasons a cadre may choose on the add / remove pages; 户内迁入/户间迁出 and 分户 come from the move,
 # split and merge pages, 建档立卡 from registering a new household.
 ADDITION_REASONS = ("2", "3", "9")  # 新生, 婚入, 其他迁入
 REMOVAL_REASONS = ("1", "2", "9")  # 死亡, 婚出, 其他迁出
-REGISTRATION_REASON = quality.REGISTERED  # 人员增加原因 建档立卡
+REGISTRATION_REASON = REGISTERED  # 人员增加原因 建档立卡
 
-# 与户主关系 that name a sex (by label, so renumbered code tables keep working).
-MALE_RELATIONS = {"之子", "之女婿", "之孙子", "之外孙子", "之父", "之岳父", "之公公", "之祖父", "之外祖父", "之侄儿"}
-MALE_RELATIONS |= {"之曾孙子", "之叔伯"}
-FEMALE_RELATIONS = {"之女", "之儿媳", "之孙女", "之外孙女", "之母", "之岳母", "之婆婆", "之祖母", "之外祖母"}
-FEMALE_RELATIONS |= {"之兄弟媳妇", "之侄女", "之曾孙女"}
-
-# 在校生状况 → plausible age range (domain §5 rule 14); None = open-ended.
-SCHOOL_AGES: dict[str, tuple[int | None, int | None]] = {
-    "02": (6, 14),
-    "07": (12, 17),
-    "08": (12, 17),
-    "09": (12, 17),
-    **{code: (15, 20) for code in ("11", "12", "13", "21", "22", "23")},
-    **{code: (18, None) for code in ("31", "32", "33", "40", "41")},
-    "42": (20, None),
-}
-SCHOOL_AGE_TOLERANCE = 3  # years beyond the usual range before 在校生状况 contradicts the age
-NOT_IN_SCHOOL = ("", "00")
-PRESCHOOL = "01"
-HEALTHY = "1"
-DISABLED = "4"
-ID_TYPE_CARD, ID_TYPE_DISABILITY, ID_TYPE_HUKOU, ID_TYPE_OTHER = "1", "2", "3", "9"
+# Years beyond a grade's usual ages before 在校生状况 contradicts the age: only a clear contradiction blocks
+# a form; a child held back a year or two is a plausibility warning of the data-quality rules.
+SCHOOL_AGE_TOLERANCE = 3
 
 
 def today() -> dt.date:
@@ -109,12 +96,10 @@ class CodeFieldsMixin:
             )
 
 
-def non_negative_money(form: forms.Form, names: tuple[str, ...]) -> None:
-    for name in names:
-        field = form.fields.get(name)
-        if field is not None:
-            field.validators.append(MinValueValidator(Decimal("0"), message=_("金额不能为负数")))
-            field.widget.attrs.update({"min": "0", "step": "0.01", "inputmode": "decimal"})
+def add_problems(form: forms.BaseForm, problems: Iterable[Problem]) -> None:
+    """What data-quality checks found, each on its field (the rules name the model's fields)."""
+    for field, text in problems:
+        form.add_error(field, text)
 
 
 def validate_phone(value: str) -> None:
@@ -269,8 +254,7 @@ class HouseholdForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm
         for name in ("first_identified_year", "exit_year", "housing_built_year", "relocation_year"):
             self.fields[name].widget.attrs.update({"min": "1949", "max": str(today().year)})
         for name, field in self.fields.items():
-            if isinstance(field, forms.DecimalField):
-                field.validators.append(MinValueValidator(Decimal("0"), message=_("不能为负数")))
+            if isinstance(field, forms.DecimalField):  # a negative value is refused in clean() (rule JZ_601)
                 field.widget.attrs.update({"min": "0", "inputmode": "decimal"})
             if name.endswith("_mu"):
                 field.widget.attrs["step"] = "0.01"
@@ -306,21 +290,18 @@ class HouseholdForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm
             self.add_error("monitoring_category", _("监测对象须选择监测对象类别"))
         if not data.get("is_monitored") and data.get("monitoring_category"):
             self.add_error("monitoring_category", _("不是监测对象时不应填写监测对象类别"))
-        self._clean_housing(data)
+        household = HouseholdFacts.from_data(data)
+        add_problems(self, land.negative_areas(household))
+        self._clean_housing(data, household)
         if data.get("is_relocated") and not data.get("relocation_year"):
             self.add_error("relocation_year", _("易地扶贫搬迁户须填写搬迁年度"))
         if not data.get("is_relocated") and data.get("relocation_year"):
             self.add_error("relocation_year", _("不是易地扶贫搬迁户时不应填写搬迁年度"))
         return data
 
-    def _clean_housing(self, data: dict[str, Any]) -> None:
-        dangerous, grade = data.get("is_dangerous_house"), data.get("dangerous_house_grade")
-        if dangerous and not grade:
-            self.add_error("dangerous_house_grade", _("危房户须填写危房等级（C 级或 D 级）"))
-        elif dangerous and grade in ("A", "B"):
-            self.add_error("dangerous_house_grade", _("危房等级为 A/B 级属于安全住房，与“是否危房户：是”矛盾"))
-        elif dangerous is False and grade in ("C", "D"):
-            self.add_error("is_dangerous_house", _("危房等级为 C/D 级，“是否危房户”应为“是”"))
+    def _clean_housing(self, data: dict[str, Any], household: HouseholdFacts) -> None:
+        add_problems(self, land.dangerous_house_grade_missing(household))
+        add_problems(self, land.dangerous_house_contradictions(household))
         area_m2 = data.get("housing_area_m2")
         if area_m2 == 0 and data.get("housing_structure"):
             self.add_error("housing_structure", _("住房面积为 0（无住房）时不应填写房屋结构"))
@@ -443,9 +424,8 @@ class MemberForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm):
             return
         if id_type == ID_TYPE_OTHER:
             # Other documents have no checksum; still refuse placeholders and require sex and birth date.
-            if raw.startswith("999999"):
-                self.add_error("id_number", _("证件号码为占位号码（以 999999 开头），请填写真实号码"))
             data["id_number"] = raw
+            add_problems(self, member_problems(MemberFacts.from_data(data), ["4_01_003"], today()))  # placeholder
             if not data.get("sex"):
                 self.add_error("sex", _("请填写性别"))
             if not data.get("birth_date"):
@@ -457,33 +437,21 @@ class MemberForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm):
             self.add_error("id_number", str(exc))
             return
         data["id_number"] = raw
-        if info.is_disability_certificate and id_type != ID_TYPE_DISABILITY:
-            self.add_error("id_type", _("20 位号码为残疾人证号，证件类型应选“残疾人证”"))
-        if id_type == ID_TYPE_DISABILITY and not info.is_disability_certificate:
-            self.add_error("id_number", _("证件类型为残疾人证时，应填写 20 位残疾人证号"))
-        sex = data.get("sex")
-        if sex and sex != info.sex:
+        typed = MemberFacts.from_data(data)  # sex, birth date and disability as typed, before the ID fills them
+        # JZ_104 in full: a 20-digit number of the wrong type and a wrong 健康状况 are both shown at once.
+        add_problems(self, [(name, text) for name, text in identity.certificate_problems(typed) if data.get(name)])
+        # 性别 / 出生日期 / 残疾类别和等级 against the ID.
+        add_problems(self, member_problems(typed, ["2_01_004", "JZ_102", "JZ_103"], today()))
+        if typed.sex and typed.sex not in SEX_CODES:
+            # 未说明 is no contradiction for the rules (imported rows may lack a sex), but a form has the ID.
             self.add_error(
                 "sex", _("性别与证件号码不符（证件号码显示为%(sex)s）") % {"sex": policy.label("sex", info.sex)}
             )
         data["sex"] = data.get("sex") or info.sex
-        birth = data.get("birth_date")
-        if birth and birth != info.birth_date:
-            self.add_error(
-                "birth_date",
-                _("出生日期与证件号码不符（证件号码中为 %(date)s）") % {"date": info.birth_date.isoformat()},
-            )
-        data["birth_date"] = birth or info.birth_date
+        data["birth_date"] = data.get("birth_date") or info.birth_date
         if info.is_disability_certificate:
-            for name, value in (
-                ("disability_category", info.disability_category),
-                ("disability_grade", info.disability_grade),
-            ):
-                if data.get(name) and data[name] != value:
-                    self.add_error(name, _("与残疾人证号不符（证号中为 %(v)s）") % {"v": value})
-                data[name] = value
-            if data.get("health") and data["health"] != DISABLED:
-                self.add_error("health", _("证件为残疾人证，健康状况应为“残疾”"))
+            data["disability_category"] = info.disability_category
+            data["disability_grade"] = info.disability_grade
         if "id_number" not in self.errors:
             self._clean_not_active_elsewhere(raw)
 
@@ -495,7 +463,7 @@ class MemberForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm):
         except ValidationError as exc:
             self.add_error("id_number", exc.message_dict["id_number"])
             return
-        others = Member.objects.filter(id_number__in=id_variants(number), status=MemberStatus.ACTIVE)
+        others = Member.objects.unscoped().filter(id_number__in=id_variants(number), status=MemberStatus.ACTIVE)
         if exclude is not None:
             others = others.exclude(pk=exclude.pk)
         other = others.select_related("household").first()
@@ -507,77 +475,50 @@ class MemberForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm):
             )
 
     def _clean_relationship(self, data: dict[str, Any]) -> None:
-        relationship, sex = data.get("relationship"), data.get("sex")
+        relationship = data.get("relationship")
         if not relationship:
             return
-        rel_label = policy.label("relationship", relationship)
-        if sex in ("1", "2"):
-            if rel_label in MALE_RELATIONS and sex == "2":
-                self.add_error("sex", _("与户主关系为“%(rel)s”，性别应为男") % {"rel": rel_label})
-            if rel_label in FEMALE_RELATIONS and sex == "1":
-                self.add_error("sex", _("与户主关系为“%(rel)s”，性别应为女") % {"rel": rel_label})
+        member = MemberFacts.from_data(data)
+        add_problems(self, member_problems(member, ["2_02_001"], today()))  # 与户主关系 that names a sex
         head = self._household_head()
         if relationship == HEAD_RELATIONSHIP and head is not None and not self.fields["relationship"].disabled:
             self.add_error(
                 "relationship", _("本户已有户主（%(name)s），变更户主请使用“变更户主”") % {"name": head.name}
             )
-        if rel_label == "配偶" and head is not None and sex and head.sex == sex:
-            self.add_error("sex", _("配偶与户主（%(name)s）性别相同") % {"name": head.name})
+        if head is not None and (text := identity.same_sex_as_head(member, MemberFacts.from_data(head))):
+            self.add_error("sex", text)
 
     def _clean_schooling(self, data: dict[str, Any]) -> None:
-        school, education = data.get("school_status") or "", data.get("education") or ""
-        school_label = policy.label("school_status", school)
-        in_school = school not in NOT_IN_SCHOOL
-        if in_school and education:
-            self.add_error(
-                "education",
-                _("在校生不填文化程度：在校生状况为“%(s)s”时，文化程度应留空") % {"s": school_label},
-            )
-        if not in_school and not education:
-            self.add_error("education", _("非在校生须填写文化程度"))
+        member = MemberFacts.from_data(data)
+        add_problems(self, member_problems(member, ["3_01_003", "3_01_002"], today()))  # 文化程度 vs 在校生状况
         birth = data.get("birth_date")
         age = age_on(birth, today()) if birth else None
-        if in_school and age is not None:
-            # Only a clear contradiction blocks (outside the usual ages by more than the tolerance); a
-            # child held back a year or two is a plausibility warning of the data-quality rules.
-            low, high = SCHOOL_AGES.get(school, (None, None))
-            too_young = low is not None and age < low - SCHOOL_AGE_TOLERANCE
-            too_old = high is not None and age > high + SCHOOL_AGE_TOLERANCE
-            if too_young or too_old:
-                span = (_("%(a)s–%(b)s 岁") if high is not None else _("%(a)s 岁及以上")) % {"a": low, "b": high}
-                self.add_error(
-                    "school_status",
-                    _("在校生状况“%(s)s”与年龄不符：该成员现年 %(age)s 岁（%(s)s一般为 %(span)s）")
-                    % {"s": school_label, "age": age, "span": span},
-                )
-            if school == PRESCHOOL and age >= 7 + SCHOOL_AGE_TOLERANCE and data.get("health") == HEALTHY:
-                self.add_error(
-                    "school_status",
-                    _("该成员现年 %(age)s 岁且身体健康，在校生状况不应为“学前教育”") % {"age": age},
-                )
+        if member.in_school and age is not None:
+            if text := attributes.grade_age_mismatch(member, age, SCHOOL_AGE_TOLERANCE):
+                self.add_error("school_status", text)
+            # Only with a valid 健康状况 (the facts take a missing one for 健康).
+            if data.get("health") and (text := attributes.preschool_too_old(member, age, SCHOOL_AGE_TOLERANCE)):
+                self.add_error("school_status", text)
         dropout = data.get("dropout_reason")
-        if dropout and in_school:
+        if dropout and member.in_school:
             self.add_error("dropout_reason", _("在校生不应填写义务教育阶段未上学原因"))
         elif dropout and age is not None and not 6 <= age <= 16:
             self.add_error("dropout_reason", _("义务教育阶段未上学原因只适用于 6–16 岁未在校的成员"))
 
     def _clean_work_and_insurance(self, data: dict[str, Any]) -> None:
-        for name in ("work_months", "public_welfare_months"):
-            months = data.get(name)
-            if months is not None and months > 12:
-                self.add_error(name, _("月数不能超过 12"))
-        job, job_months = data.get("public_welfare_job"), data.get("public_welfare_months")
-        if job and not job_months:
-            self.add_error("public_welfare_months", _("填写了公益性岗位，须填写岗位月数"))
-        if job_months and not job:
-            self.add_error("public_welfare_job", _("填写了公益性岗位月数，须填写岗位名称"))
-        if data.get("work_months") and not data.get("work_status"):
-            self.add_error("work_status", _("填写了务工时间，须选择务工状况"))
-        if data.get("has_resident_medical_insurance") and data.get("has_employee_medical_insurance"):
-            self.add_error(
-                "has_employee_medical_insurance",
-                _("城乡居民基本医疗保险与城镇职工基本医疗保险只能参加一种"),
-            )
+        # One check at a time, each on the data the earlier ones left: a field with an error leaves
+        # cleaned_data, so a month count over 12 is not also reported as lacking its 务工状况 or 岗位.
+        add_problems(self, member_problems(MemberFacts.from_data(data), ["JZ_501"], today()))  # 务工时间 > 12
+        for check in (
+            employment.welfare_months_over_a_year,
+            employment.welfare_job_without_months,
+            employment.welfare_months_without_job,
+            employment.months_without_work_status,
+        ):
+            if problem := check(MemberFacts.from_data(data)):
+                add_problems(self, [problem])
+        # Both medical insurances.
+        add_problems(self, member_problems(MemberFacts.from_data(data), ["2_01_008"], today()))
 
 
 class MemberAddForm(MemberForm):
@@ -757,7 +698,7 @@ class HouseholdSplitForm(forms.Form):
 
     def clean_new_number(self) -> str:
         number = clean_household_number(self.cleaned_data.get("new_number"))
-        if number and Household.objects.filter(household_number=number).exists():
+        if number and Household.objects.unscoped().filter(household_number=number).exists():
             raise ValidationError(_("户编号 %(n)s 已存在") % {"n": number})
         return number
 
@@ -857,9 +798,10 @@ class HouseholdYearForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.Model
         super().__init__(*args, **kwargs)
         self.year = year
         self.setup_code_fields(year)
-        non_negative_money(self, self.income_fields)
         for name in self.income_fields:
             self.fields[name].required = False  # an empty item is 0 元, not an error
+            # A negative amount is refused in clean() (rule JZ_702).
+            self.fields[name].widget.attrs.update({"min": "0", "step": "0.01", "inputmode": "decimal"})
         if self.instance.household_id is None:  # part of registering a new household: no edit reason
             del self.fields["audit_note"]
 
@@ -868,29 +810,11 @@ class HouseholdYearForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.Model
         for name in self.income_fields:
             if name in data and data[name] is None:
                 data[name] = Decimal("0")
-        main, other1, other2 = data.get("main_cause"), data.get("other_cause_1"), data.get("other_cause_2")
-        if other2 and not other1:
+        record = YearFacts.from_data({**data, "year": self.year})
+        add_problems(self, income.negative_amounts(record))
+        if data.get("other_cause_2") and not data.get("other_cause_1"):
             self.add_error("other_cause_1", _("请先填写其他致贫原因一"))
-        if main and main in (other1, other2):
-            self.add_error(
-                "other_cause_1" if other1 == main else "other_cause_2", _("其他致贫原因不能与主要致贫原因相同")
-            )
-        if other1 and other1 == other2:
-            self.add_error("other_cause_2", _("两项其他致贫原因不能相同"))
-        status, attribute = data.get("exit_status"), data.get("attribute")
-        if status and attribute:
-            attr_label = policy.label("household_attribute", attribute)
-            status_label = policy.label("exit_status", status)
-            exited = status_label.startswith("已脱贫")
-            if attr_label.endswith("脱贫户") and not exited:
-                self.add_error(
-                    "attribute",
-                    _("贫困户属性为“%(a)s”，与脱贫状态“%(s)s”矛盾") % {"a": attr_label, "s": status_label},
-                )
-            elif attr_label.endswith("贫困户") and exited:
-                self.add_error(
-                    "attribute",
-                    _("贫困户属性为“%(a)s”，与脱贫状态“%(s)s”矛盾，已脱贫的户应选择“……脱贫户”")
-                    % {"a": attr_label, "s": status_label},
-                )
+        add_problems(self, yearly.repeated_causes(record))
+        if problem := yearly.attribute_contradicts_exit(record):
+            add_problems(self, [problem])
         return data

@@ -81,7 +81,8 @@ class NumberAllocator:
         # The longest numbers first: "…00029" (17 digits) must win over a stray "…0005", which sorts
         # higher as text.
         last = (
-            Household.objects.filter(code_prefix_q("household_number", village_id))
+            Household.objects.unscoped()
+            .filter(code_prefix_q("household_number", village_id))
             .annotate(length=Length("household_number"))
             .order_by("-length", "-household_number")
             .values_list("household_number", flat=True)
@@ -107,7 +108,7 @@ def next_household_number(village_id: str) -> str:
     """A free 户编号 in the village (for one new household)."""
     numbers = NumberAllocator()
     number = numbers.household(village_id)
-    while Household.objects.filter(household_number=number).exists():
+    while Household.objects.unscoped().filter(household_number=number).exists():
         number = numbers.household(village_id)
     return number
 
@@ -115,15 +116,15 @@ def next_household_number(village_id: str) -> str:
 def next_member_number(household: Household) -> str:
     """A free 人编号 in the household (for one new member)."""
     numbers = NumberAllocator()
-    last = Member.objects.filter(household=household).aggregate(m=Max("member_number"))["m"] or ""
+    last = Member.objects.unscoped().filter(household=household).aggregate(m=Max("member_number"))["m"] or ""
     number = numbers.member(household.household_number, last)
-    while Member.objects.filter(member_number=number).exists():
+    while Member.objects.unscoped().filter(member_number=number).exists():
         number = numbers.member(household.household_number, last)
     return number
 
 
 def ensure_not_active_elsewhere(id_number: str, exclude_member: Member | None = None) -> None:
-    clash = Member.objects.filter(id_number=id_number, status=MemberStatus.ACTIVE)
+    clash = Member.objects.unscoped().filter(id_number=id_number, status=MemberStatus.ACTIVE)
     if exclude_member is not None and exclude_member.pk:
         clash = clash.exclude(pk=exclude_member.pk)
     other = clash.select_related("household").first()
@@ -235,7 +236,7 @@ def move_member(member: Member, target: Household, *, relationship: str, date: d
 def _copy_member(
     member: Member, target: Household, relationship: str, *, addition_reason: str, date: dt.date
 ) -> Member:
-    copy = Member.objects.get(pk=member.pk)
+    copy = Member.objects.unscoped().get(pk=member.pk)
     copy.pk = None
     copy._state.adding = True
     copy.household = target
@@ -285,7 +286,7 @@ def split_household(
     if not remaining.filter(relationship=HEAD_RELATIONSHIP).exists():
         raise ValidationError("原户主不能分出；请先变更户主")
     with audit_reason(f"分户：自 {household.household_number} 分出 {new_number}"):
-        new_household = Household.objects.get(pk=household.pk)
+        new_household = Household.objects.unscoped().get(pk=household.pk)
         new_household.pk = None
         new_household._state.adding = True
         new_household.household_number = new_number

@@ -2,16 +2,16 @@
 
 from django.urls import path
 
-from jingzhun.registry import views_documents, views_village
+from jingzhun.registry.views import documents, village
 
 urlpatterns = [
-    path("households/<int:pk>/card/", views_documents.household_card, name="household_card"),
-    path("households/<int:pk>/card.pdf", views_documents.household_card_pdf, name="household_card_pdf"),
-    path("members/<int:pk>/card/", views_documents.member_card, name="member_card"),
-    path("members/<int:pk>/card.pdf", views_documents.member_card_pdf, name="member_card_pdf"),
-    path("registers/", views_documents.registers, name="registers"),
-    path("villages/<str:code>/", views_village.village_detail, name="village_detail"),
-    path("villages/<str:code>/years/<int:year>/edit/", views_village.village_year_edit, name="village_year_edit"),
-    path("villages/<str:code>/register.xlsx", views_documents.village_register, name="village_register"),
-    path("townships/<str:code>/register.xlsx", views_documents.township_register, name="township_register"),
+    path("households/<int:pk>/card/", documents.household_card, name="household_card"),
+    path("households/<int:pk>/card.pdf", documents.household_card_pdf, name="household_card_pdf"),
+    path("members/<int:pk>/card/", documents.member_card, name="member_card"),
+    path("members/<int:pk>/card.pdf", documents.member_card_pdf, name="member_card_pdf"),
+    path("registers/", documents.registers, name="registers"),
+    path("villages/<str:code>/", village.village_detail, name="village_detail"),
+    path("villages/<str:code>/years/<int:year>/edit/", village.village_year_edit, name="village_year_edit"),
+    path("villages/<str:code>/register.xlsx", documents.village_register, name="village_register"),
+    path("townships/<str:code>/register.xlsx", documents.township_register, name="township_register"),
 ]

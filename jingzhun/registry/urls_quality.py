@@ -1,9 +1,9 @@
 from django.urls import path
 
-from jingzhun.registry import views_quality
+from jingzhun.registry.views import quality
 
 urlpatterns: list = [
-    path("quality/", views_quality.summary, name="quality_summary"),
-    path("quality/village/<str:code>/", views_quality.village, name="quality_village"),
-    path("quality/village/<str:code>/recheck/", views_quality.recheck, name="quality_recheck"),
+    path("quality/", quality.summary, name="quality_summary"),
+    path("quality/village/<str:code>/", quality.village, name="quality_village"),
+    path("quality/village/<str:code>/recheck/", quality.recheck, name="quality_recheck"),
 ]

@@ -14,8 +14,8 @@ from jingzhun.audit.bulk import AuditBatch
 from jingzhun.audit.chain import verify_chain
 from jingzhun.audit.context import audit_context, audit_reason
 from jingzhun.audit.models import Action, AuditEntry, append_entries
-from jingzhun.core.testing import RegionTree
 from jingzhun.regions.models import Region
+from jingzhun.regions.testing import RegionTree
 
 pytestmark = pytest.mark.django_db
 

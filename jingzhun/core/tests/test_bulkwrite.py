@@ -25,7 +25,7 @@ def test_insert_rows_returns_the_new_ids_and_stores_values_and_defaults(tree):
     ]
     with transaction.atomic():
         ids = insert_rows(Household, rows)
-    stored = {h.pk: h for h in Household.objects.filter(pk__in=ids)}
+    stored = {h.pk: h for h in Household.objects.unscoped().filter(pk__in=ids)}
     assert len(stored) == 3 and list(ids) == sorted(ids)
     first = stored[ids[0]]
     assert (first.household_number, first.phone) == (rows[0]["household_number"], "13800000001")
@@ -60,21 +60,21 @@ def test_dates_decimals_and_booleans_round_trip(tree):
     with transaction.atomic():
         (member_id,) = insert_rows(Member, [member])
         (year_id,) = insert_rows(HouseholdYear, [year])
-    stored = Member.objects.get(pk=member_id)
+    stored = Member.objects.unscoped().get(pk=member_id)
     assert (stored.birth_date, stored.addition_date, stored.is_dibao) == (
         dt.date(1970, 5, 17),
         dt.date(2024, 1, 2),
         True,
     )
     assert stored.status == MemberStatus.ACTIVE
-    record = HouseholdYear.objects.get(pk=year_id)
+    record = HouseholdYear.objects.unscoped().get(pk=year_id)
     assert (record.wage_income, record.per_capita_net_income) == (Decimal("18000.50"), Decimal("6000.17"))
 
 
 def test_update_rows_changes_only_the_named_fields_and_touches_updated_at(tree):
     a = HouseholdFactory(village_id=tree.village_a1, phone="111", bank_name="甲")
     b = HouseholdFactory(village_id=tree.village_a1, phone="222", bank_name="乙")
-    before = Household.objects.get(pk=a.pk).updated_at
+    before = Household.objects.unscoped().get(pk=a.pk).updated_at
     with transaction.atomic():
         update_rows(
             Household, ["phone"], [{"id": a.pk, "phone": "333", "bank_name": "不写"}, {"id": b.pk, "phone": "444"}]
@@ -95,7 +95,7 @@ def test_the_returned_ids_are_the_rows_ids_in_order(tree, count):
     rows = household_rows(tree.village_a1, count)
     with transaction.atomic():
         ids = insert_rows(Household, rows)
-    stored = dict(Household.objects.filter(pk__in=ids).values_list("pk", "household_number"))
+    stored = dict(Household.objects.unscoped().filter(pk__in=ids).values_list("pk", "household_number"))
     assert [stored[pk] for pk in ids] == [row["household_number"] for row in rows]
 
 
@@ -109,13 +109,13 @@ def test_a_generator_must_yield_the_count_it_announced(tree):
 def test_sqlite_ids_are_never_reused_after_a_delete(tree):
     household = HouseholdFactory(village_id=tree.village_a1)
     highest = household.pk
-    Household.objects.filter(pk=highest).delete()
+    Household.objects.unscoped().filter(pk=highest).delete()
     for count in (2, SMALL + 1):
         with transaction.atomic():
             ids = insert_rows(Household, household_rows(tree.village_a1, count, start=500 + highest))
         assert ids == list(range(highest + 1, highest + 1 + count))
         highest = ids[-1]
-        Household.objects.filter(pk__in=ids).delete()
+        Household.objects.unscoped().filter(pk__in=ids).delete()
 
 
 @pytest.mark.skipif("connection.vendor != 'sqlite'")

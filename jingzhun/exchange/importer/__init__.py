@@ -11,7 +11,7 @@ One module per phase, so the dry run and the commit share every check:
                              per person, scope
 3. plan      (plan.py)     — per record: create / update (with the changed fields) / unchanged
 4. quality   (quality.py)  — each batch of households goes to the data-quality rules as it is planned
-                             (registry.quality_pool: a helper process for large files, which checks while
+                             (registry.quality.pool: a helper process for large files, which checks while
                              this process writes); error-level findings become issues at their cells
 5. write     (write.py)    — one transaction: bulk writes and one audit entry per created or changed record;
                              then the rules' findings: a blocking one rolls the write back

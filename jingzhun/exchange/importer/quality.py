@@ -1,6 +1,6 @@
 """Quality: the data-quality rules on the imported households, as they will be after the import.
 
-Each batch of households goes to the rules as it is planned (registry.quality_pool: a helper process
+Each batch of households goes to the rules as it is planned (registry.quality.pool: a helper process
 for large files, which checks while this process writes). Error-level findings become issues at the
 cells; after the write, the warnings are recorded."""
 
@@ -15,7 +15,7 @@ from jingzhun.exchange.importer.report import Issue
 from jingzhun.exchange.importer.rows import CHUNK, HouseholdIn, RowIn
 from jingzhun.registry import quality
 from jingzhun.registry.models import QualityIssue
-from jingzhun.registry.quality_pool import HouseholdInput, QualityChecks
+from jingzhun.registry.quality import HouseholdInput, QualityChecks
 
 
 def quality_input(h: HouseholdIn, numbers: quality.PolicyNumbers) -> HouseholdInput:

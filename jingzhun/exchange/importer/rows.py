@@ -88,7 +88,7 @@ class RowValues:
         self._index, self._data, self._extra = {}, [], None
 
 
-Mapping.register(RowValues)  # read as a mapping by the data-quality facts (quality._get)
+Mapping.register(RowValues)  # read as a mapping by the data-quality facts (quality.facts.value_of)
 
 
 @dataclass(eq=False)

@@ -13,7 +13,7 @@ from jingzhun.exchange.importer.report import ImportReport, Issue, Progress
 from jingzhun.exchange.importer.stored import existing_members
 from jingzhun.exchange.importer.validate import check_member_only_updates, check_structure, link_and_validate
 from jingzhun.exchange.importer.write import write_plan
-from jingzhun.registry.quality_pool import QualityChecks
+from jingzhun.registry.quality import QualityChecks
 
 
 def run_import(

@@ -103,7 +103,12 @@ def family(village: str = "431102100201", number: str = "", seq: int = 10) -> tu
 
 
 def counts() -> tuple[int, int, int, int]:
-    return Household.objects.count(), Member.objects.count(), HouseholdYear.objects.count(), AuditEntry.objects.count()
+    return (
+        Household.objects.unscoped().count(),
+        Member.objects.unscoped().count(),
+        HouseholdYear.objects.unscoped().count(),
+        AuditEntry.objects.count(),
+    )
 
 
 def do_import(data: bytes, name: str = "导入.xlsx", *, scope: str = "431102", commit: bool = True):
@@ -117,7 +122,7 @@ def test_new_household_is_created_with_derived_income_and_one_correlated_audit_s
         report = run_import([("a.xlsx", workbook([hh], members))], scope_prefix="431102", commit=True)
     assert report.ok, [str(i) for i in report.issues]
     assert (report.households.created, report.members.created, report.years.created) == (1, 3, 1)
-    household = Household.objects.get()
+    household = Household.objects.unscoped().get()
     assert household.village_id == "431102100201"
     assert household.household_number.startswith("431102100201")
     record = household.years.get()
@@ -139,7 +144,7 @@ def test_template_example_imports_and_export_round_trip_is_a_no_op(tree):
     HouseholdYearFactory(household=household, year=2025)
     household_with_members(tree.village_b1, size=2)
     out = io.BytesIO()
-    export.write_xlsx(Household.objects.all(), 2025, out)
+    export.write_xlsx(Household.objects.unscoped().all(), 2025, out)
     data = out.getvalue()
     before = counts()
     report = do_import(data, "export.xlsx")
@@ -284,14 +289,14 @@ def test_gbk_csv_files_with_synonym_headers_in_another_order(tree):
             commit=True,
         )
     assert report.ok, [str(i) for i in report.issues]
-    assert Household.objects.get().members.filter(name="刘桂兰").exists()
+    assert Household.objects.unscoped().get().members.filter(name="刘桂兰").exists()
 
 
 def test_update_of_existing_household_by_number_changes_only_what_differs(tree):
     household = household_with_members(tree.village_a1, size=3)
     HouseholdYearFactory(household=household, year=2025)
     path = io.BytesIO()
-    export.write_xlsx(Household.objects.all(), 2025, path)
+    export.write_xlsx(Household.objects.unscoped().all(), 2025, path)
     wb = load_workbook(path)
     hh_ws, m_ws = wb[HOUSEHOLD_SHEET], wb[MEMBER_SHEET]
     headers = [c.value for c in hh_ws[1]]
@@ -303,7 +308,7 @@ def test_update_of_existing_household_by_number_changes_only_what_differs(tree):
     report = do_import(out.getvalue())
     assert report.ok, [str(i) for i in report.issues]
     assert (report.households.unchanged, report.years.updated, report.members.updated) == (1, 1, 1)
-    record = HouseholdYear.objects.get(household=household, year=2025)
+    record = HouseholdYear.objects.unscoped().get(household=household, year=2025)
     assert record.wage_income == Decimal("20000.00")
     assert record.net_income == Decimal("23000.00")  # recomputed, never typed
     entry = AuditEntry.objects.filter(object_type="registry.householdyear", action="update").get()
@@ -336,13 +341,13 @@ def test_scope_limits_the_import_to_the_users_villages(tree):
     hh, members = family(village=tree.village_b1, seq=130)
     report = do_import(workbook([hh], members), scope="431102100")
     assert any(i.column == "行政区划代码" and "管辖范围" in i.message for i in report.issues)
-    assert Household.objects.count() == 0
+    assert Household.objects.unscoped().count() == 0
 
 
 def test_scope_covers_the_stored_households_a_file_updates(tree):
     hh, members = family(village=tree.village_b1, seq=140)
     assert do_import(workbook([hh], members)).committed
-    number = Household.objects.get().household_number
+    number = Household.objects.unscoped().get().household_number
     hh[0], hh[1] = number, tree.village_a1  # into the clerk's own village, from one outside their scope
     for row in members:
         row[0] = number
@@ -359,7 +364,7 @@ def test_rows_pass_the_same_data_quality_rules_as_the_forms(tree):
     hh, members = family(seq=300)
     members[2][9] = "普通劳动力"  # a 14-year-old pupil marked as labour (rule 2_01_011, error level)
     report = do_import(workbook([hh], members))
-    assert Household.objects.count() == 0
+    assert Household.objects.unscoped().count() == 0
     issue = next(i for i in report.issues if i.column == "劳动技能")
     assert issue.row == 4 and "2_01_011" in issue.message and "王小虎" in issue.message
 
@@ -372,7 +377,7 @@ def test_data_quality_warnings_do_not_block_and_are_recorded(tree):
     report = do_import(workbook([hh], members))
     assert report.ok and report.committed, [str(i) for i in report.issues]
     assert report.warnings >= 1
-    recorded = QualityIssue.objects.filter(household=Household.objects.get())
+    recorded = QualityIssue.objects.unscoped().filter(household=Household.objects.unscoped().get())
     assert recorded.count() == report.warnings
     assert {i.level for i in recorded} == {"warning"}
     assert any("医疗保险" in i.message and i.member.name == "王建国" for i in recorded)
@@ -381,7 +386,7 @@ def test_data_quality_warnings_do_not_block_and_are_recorded(tree):
     members[0][11] = "否"
     again = do_import(workbook([hh], members))
     assert again.committed and again.households.unchanged == 1
-    recorded = QualityIssue.objects.filter(household=Household.objects.get())
+    recorded = QualityIssue.objects.unscoped().filter(household=Household.objects.unscoped().get())
     assert recorded.count() == again.warnings
     assert not any("医疗保险" in i.message for i in recorded)
 
@@ -410,7 +415,7 @@ def test_new_household_numbers_continue_the_villages_own_width(tree):
     hh, members = family(village=village, seq=700)
     report = do_import(workbook([hh], members))
     assert report.committed, [str(i) for i in report.issues]
-    created = Household.objects.get(members__id_number=members[0][4])
+    created = Household.objects.unscoped().get(members__id_number=members[0][4])
     assert created.household_number == f"{village}00030"
     assert sorted(created.members.values_list("member_number", flat=True)) == [
         f"{village}0003001",
@@ -428,8 +433,10 @@ def test_a_stored_problem_blocks_only_a_file_that_changes_that_household(tree):
     hh, members = family(seq=320)
     assert do_import(workbook([hh], members)).committed
     # The pupil recorded as 普通劳动力 (rule 2_01_011) in the stored data, e.g. from before the rule existed.
-    Member.objects.filter(id_number=members[2][4]).update(labour=policy.code_for_label("labour", "普通劳动力"))
-    number = Household.objects.get().household_number
+    Member.objects.unscoped().filter(id_number=members[2][4]).update(
+        labour=policy.code_for_label("labour", "普通劳动力")
+    )
+    number = Household.objects.unscoped().get().household_number
     hh[0] = number
     for row in members:
         row[0] = number
@@ -438,7 +445,7 @@ def test_a_stored_problem_blocks_only_a_file_that_changes_that_household(tree):
     unchanged = do_import(workbook([hh], members))
     assert unchanged.committed, [str(i) for i in unchanged.issues]
     assert (unchanged.households.unchanged, unchanged.members.unchanged) == (1, 3)
-    assert QualityIssue.objects.filter(rule_code="2_01_011").count() == 1  # still listed for the village
+    assert QualityIssue.objects.unscoped().filter(rule_code="2_01_011").count() == 1  # still listed for the village
 
     hh[11] = "16000"  # any change to the household: now its rows must pass
     changed = do_import(workbook([hh], members))
@@ -468,7 +475,7 @@ def test_a_mistyped_head_id_is_reported_at_every_cell_in_one_pass(tree):
 def test_yearly_records_are_named_by_household_number_in_the_audit_log(tree):
     hh, members = family(seq=340)
     assert do_import(workbook([hh], members)).committed
-    record = HouseholdYear.objects.get()
+    record = HouseholdYear.objects.unscoped().get()
     entry = AuditEntry.objects.get(object_type="registry.householdyear", object_id=str(record.pk))
     assert entry.object_repr == f"{record.household.household_number} 2025年" == str(record)
 
@@ -476,8 +483,8 @@ def test_yearly_records_are_named_by_household_number_in_the_audit_log(tree):
 def test_a_stored_sex_that_contradicts_the_id_does_not_block_an_unchanged_household(tree):
     hh, members = family(seq=350)
     assert do_import(workbook([hh], members)).committed
-    Member.objects.filter(id_number=members[1][4]).update(sex="1")  # stored before the rule existed
-    number = Household.objects.get().household_number
+    Member.objects.unscoped().filter(id_number=members[1][4]).update(sex="1")  # stored before the rule existed
+    number = Household.objects.unscoped().get().household_number
     hh[0] = number
     for row in members:
         row[0] = number
@@ -512,7 +519,9 @@ def test_with_the_quality_helper_warnings_are_recorded_as_inline(tree, quality_h
     from jingzhun.registry.models import QualityIssue
 
     def recorded() -> list[tuple[str, str, str]]:
-        return sorted(QualityIssue.objects.values_list("household__household_number", "rule_code", "message"))
+        return sorted(
+            QualityIssue.objects.unscoped().values_list("household__household_number", "rule_code", "message")
+        )
 
     rows = [family(seq=600 + 10 * i) for i in range(5)]
     for _h, members in rows[1::2]:
@@ -524,9 +533,9 @@ def test_with_the_quality_helper_warnings_are_recorded_as_inline(tree, quality_h
     with_helper = recorded()
 
     settings.IMPORT_QUALITY_HELPER_MIN_HOUSEHOLDS = 10**9  # the same file again, checked inline
-    Member.objects.all().delete()
-    HouseholdYear.objects.all().delete()
-    Household.objects.all().delete()
+    Member.objects.unscoped().all().delete()
+    HouseholdYear.objects.unscoped().all().delete()
+    Household.objects.unscoped().all().delete()
     again = do_import(data)
     assert again.committed and again.warnings == report.warnings
     assert recorded() == with_helper

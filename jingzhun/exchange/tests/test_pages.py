@@ -47,7 +47,7 @@ def test_upload_dry_run_then_confirm_writes_and_links_to_the_audit_set(
     dry_run = Job.objects.unscoped().get()
     assert response.url == reverse("exchange:import_detail", args=[dry_run.pk])
     assert dry_run.status == JobStatus.SUCCEEDED
-    assert Household.objects.count() == 0
+    assert Household.objects.unscoped().count() == 0
     page = client.get(response.url).content.decode()
     assert "预检结果" in page and "确认导入" in page
     # Finished: no stale progress bar, and no button leading to this same page.
@@ -57,7 +57,7 @@ def test_upload_dry_run_then_confirm_writes_and_links_to_the_audit_set(
         response = client.post(reverse("exchange:commit", args=[dry_run.pk]))
     job = Job.objects.unscoped().exclude(pk=dry_run.pk).get()
     assert job.status == JobStatus.SUCCEEDED, job.error
-    assert Household.objects.count() == 1
+    assert Household.objects.unscoped().count() == 1
     entries = AuditEntry.objects.filter(request_id=job.pk)
     assert entries.count() == 5 and set(entries.values_list("actor_username", flat=True)) == {clerk.username}
     page = client.get(reverse("exchange:import_detail", args=[job.pk])).content.decode()
@@ -79,7 +79,7 @@ def test_errors_are_listed_and_the_marked_workbook_downloads(
     assert "不是有效的贫困户属性" in marked[HOUSEHOLD_SHEET]["H2"].comment.text
     # A refused dry run cannot be committed.
     client.post(reverse("exchange:commit", args=[job.pk]))
-    assert Household.objects.count() == 0 and Job.objects.unscoped().count() == 1
+    assert Household.objects.unscoped().count() == 0 and Job.objects.unscoped().count() == 1
 
 
 def test_read_only_roles_cannot_import_and_others_cannot_see_an_import(
@@ -190,11 +190,11 @@ def test_command_dry_run_and_commit(tree, tmp_path, capsys):
     path.write_bytes(workbook([hh], members))
     call_command("import_households", str(path), "--dry-run", "--no-progress")
     assert "预检（未写入）" in capsys.readouterr().out
-    assert Household.objects.count() == 0
+    assert Household.objects.unscoped().count() == 0
     call_command("import_households", str(path))
     out = capsys.readouterr()
     assert "已写入" in out.out and "行/秒" in out.err  # the progress bar goes to stderr
-    assert Household.objects.count() == 1
+    assert Household.objects.unscoped().count() == 1
 
 
 def test_command_reports_errors_and_exits_non_zero(tree, tmp_path, make_user):
@@ -204,7 +204,7 @@ def test_command_reports_errors_and_exits_non_zero(tree, tmp_path, make_user):
     make_user(Role.TOWNSHIP, tree.township_a, username="zhen")
     with pytest.raises(CommandError, match="未写入任何数据"):
         call_command("import_households", str(path), "--user", "zhen", "--no-progress")
-    assert Household.objects.count() == 0
+    assert Household.objects.unscoped().count() == 0
 
 
 def test_the_template_defaults_to_the_latest_year_with_records_in_the_users_area(client, tree, make_user):

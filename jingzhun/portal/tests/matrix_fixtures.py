@@ -22,16 +22,17 @@ from openpyxl import Workbook
 
 from jingzhun.accounts.models import User
 from jingzhun.accounts.roles import Role
+from jingzhun.accounts.testing import UserFactory
 from jingzhun.audit.models import AuditEntry
-from jingzhun.core.testing import RegionFactory, RegionTree, UserFactory, build_region_tree
 from jingzhun.exchange import storage
 from jingzhun.exchange.importer import Issue
 from jingzhun.jobs.models import Job, JobStatus
 from jingzhun.regions.models import RegionFlag, RegionFlagKind
+from jingzhun.regions.testing import RegionFactory, RegionTree, build_region_tree
 from jingzhun.registry import services
 from jingzhun.registry.idcard import make_id_number
 from jingzhun.registry.models import Household, Member, MemberStatus, QualityIssue, QualityLevel, VillageYear
-from jingzhun.registry.quality import CATALOGUE
+from jingzhun.registry.quality.catalogue import CATALOGUE
 from jingzhun.registry.tests.factories import HouseholdFactory, HouseholdYearFactory, MemberFactory
 
 RECORD_YEAR = 2024

@@ -307,7 +307,7 @@ def canary_user_search(w: MatrixWorld, u: User) -> Target:
 CANARY_LIST = (canary_filter, canary_search)
 
 ENDPOINTS: dict[str, Endpoint] = {
-    "core:home": Endpoint(Rule(ANY_USER)),
+    "portal:home": Endpoint(Rule(ANY_USER)),
     # accounts
     "accounts:login": Endpoint(Rule(PUBLIC, ok=302), anonymous=200),  # a logged-in user is sent home
     "accounts:logout": Endpoint(None, post=Rule(ANY_USER, ok=302)),

@@ -266,7 +266,7 @@ class TestScope:
         for url in self.urls(household):
             assert client.get(url).status_code == 404, url
             assert client.post(url, {"name": "篡改", "reason": "1", "date": "2026-01-01"}).status_code == 404, url
-        assert Member.objects.filter(name="篡改").count() == 0
+        assert Member.objects.unscoped().filter(name="篡改").count() == 0
 
     def test_read_only_role_sees_no_edit_buttons_and_gets_403(self, client, leader, household):
         client.force_login(leader)
@@ -302,7 +302,7 @@ class TestScope:
         assert "不存在或不在您的管辖范围内" in response.content.decode()
         child.refresh_from_db()
         assert child.status == "active"
-        assert not HouseholdYear.objects.filter(household=outside, member_count=2).exists()
+        assert not HouseholdYear.objects.unscoped().filter(household=outside, member_count=2).exists()
 
 
 def test_the_list_defaults_to_the_latest_year_of_the_users_own_area(client, tree, village_user):

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from jingzhun.registry.idcard import make_id_number
-from jingzhun.registry.quality import YearFacts
-from jingzhun.registry.quality_pool import HouseholdInput, QualityChecks, _error_answer, check_batch
+from jingzhun.registry.quality.facts import YearFacts
+from jingzhun.registry.quality.pool import HouseholdInput, QualityChecks, _error_answer, check_batch
 
 AS_OF = dt.date(2025, 12, 31)
 
@@ -106,7 +106,7 @@ def test_if_the_helper_dies_its_batches_are_checked_here(inline, caplog):
         os.kill(checks._helper.process.pid, signal.SIGKILL)  # as the OOM killer would
         for batch in batches()[1:]:
             checks.add(batch)
-        with caplog.at_level(logging.WARNING, logger="jingzhun.registry.quality_pool"):
+        with caplog.at_level(logging.WARNING, logger="jingzhun.registry.quality.pool"):
             rest = list(checks.results())
         assert not checks.uses_helper
     assert rest == inline[2:]
@@ -149,7 +149,7 @@ def run_script(tmp_path: Path, body: str) -> subprocess.CompletedProcess:
     script.write_text(
         "import os, django\n"
         "django.setup()\n"
-        "from jingzhun.registry.quality_pool import QualityChecks\n"
+        "from jingzhun.registry.quality.pool import QualityChecks\n"
         "from jingzhun.registry.tests.test_quality_pool import batches\n" + body
     )
     root = Path(__file__).resolve().parents[3]

@@ -7,9 +7,9 @@ from django.urls import reverse
 
 from jingzhun.accounts.roles import Role
 from jingzhun.registry.models import QualityIssue
-from jingzhun.registry.quality_run import run_quality
+from jingzhun.registry.quality.run import run_quality
 from jingzhun.registry.tests.factories import HouseholdYearFactory, household_with_members, valid_id
-from jingzhun.registry.views_quality import household_url
+from jingzhun.registry.views.quality import household_url
 
 pytestmark = pytest.mark.django_db
 
@@ -105,15 +105,18 @@ def test_recheck_reruns_the_village(client, make_user, tree, issues):
     kid = a1.members.get(relationship="03")
     kid.labour = "4"
     kid.save()
-    b1_rows = set(QualityIssue.objects.filter(village_code=tree.village_b1).values_list("pk", flat=True))
+    b1_rows = set(QualityIssue.objects.unscoped().filter(village_code=tree.village_b1).values_list("pk", flat=True))
     client.force_login(make_user(Role.VILLAGE, tree.village_a1))
     response = client.post(reverse("registry:quality_recheck", args=[tree.village_a1]), follow=True)
     assert response.status_code == 200
     assert "已重新检查甲一村" in response.content.decode()
-    assert not QualityIssue.objects.filter(village_code=tree.village_a1, rule_code="2_01_011").exists()
-    assert QualityIssue.objects.filter(village_code=tree.village_a1, rule_code="2_01_013").exists()
+    assert not QualityIssue.objects.unscoped().filter(village_code=tree.village_a1, rule_code="2_01_011").exists()
+    assert QualityIssue.objects.unscoped().filter(village_code=tree.village_a1, rule_code="2_01_013").exists()
     # Other villages are untouched.
-    assert set(QualityIssue.objects.filter(village_code=tree.village_b1).values_list("pk", flat=True)) == b1_rows
+    assert (
+        set(QualityIssue.objects.unscoped().filter(village_code=tree.village_b1).values_list("pk", flat=True))
+        == b1_rows
+    )
 
 
 def test_recheck_refused_to_read_only_roles_and_needs_post(client, make_user, tree, issues):

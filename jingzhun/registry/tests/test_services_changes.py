@@ -48,7 +48,7 @@ def test_add_member_records_reason_change_and_audit_reason(two_households):
         newborn.id_number = valid_id(newborn.birth_date, "1")
         services.add_member(a, newborn, reason="2", date=DAY)
     assert (newborn.status, newborn.addition_reason, newborn.addition_date) == (MemberStatus.ACTIVE, "2", DAY)
-    change = HouseholdChange.objects.get(household=a, kind=ChangeKind.MEMBER_ADDED, member=newborn)
+    change = HouseholdChange.objects.unscoped().get(household=a, kind=ChangeKind.MEMBER_ADDED, member=newborn)
     assert change.reason == "2"
     entry = AuditEntry.objects.get(object_type="registry.member", object_id=str(newborn.pk))
     assert entry.reason == "增加成员：新生"
@@ -63,7 +63,7 @@ def test_removed_member_stays_in_history(two_households):
         services.remove_member(child, reason="1", date=DAY, note="病故")
     child.refresh_from_db()
     assert (child.status, child.removal_reason, child.removal_date) == (MemberStatus.REMOVED, "1", DAY)
-    assert Member.objects.filter(pk=child.pk).exists()
+    assert Member.objects.unscoped().filter(pk=child.pk).exists()
     assert a.size() == 2
     assert AuditEntry.objects.filter(object_id=str(child.pk), reason="减少成员：死亡").exists()
 
@@ -83,8 +83,8 @@ def test_move_keeps_history_on_both_sides_under_one_request(two_households):
     assert (child.status, child.removal_reason, child.household_id) == (MemberStatus.REMOVED, "4", a.pk)
     assert (moved.status, moved.household_id, moved.id_number) == (MemberStatus.ACTIVE, b.pk, child.id_number)
     assert moved.addition_reason == "4" and moved.pk != child.pk
-    out = HouseholdChange.objects.get(household=a, kind=ChangeKind.MEMBER_MOVED)
-    into = HouseholdChange.objects.get(household=b, kind=ChangeKind.MEMBER_MOVED)
+    out = HouseholdChange.objects.unscoped().get(household=a, kind=ChangeKind.MEMBER_MOVED)
+    into = HouseholdChange.objects.unscoped().get(household=b, kind=ChangeKind.MEMBER_MOVED)
     assert (out.member_id, out.other_household_id) == (child.pk, b.pk)
     assert (into.member_id, into.other_household_id) == (moved.pk, a.pk)
     entries = AuditEntry.objects.filter(request_id=ctx.request_id)
@@ -100,7 +100,7 @@ def test_one_person_cannot_be_active_in_two_households_service(two_households):
     twin.id_number = a.head.id_number
     with pytest.raises(ValidationError, match="同一人只能在一个户中"):
         services.add_member(b, twin, reason="9", date=DAY)
-    assert not Member.objects.filter(household=b, id_number=twin.id_number).exists()
+    assert not Member.objects.unscoped().filter(household=b, id_number=twin.id_number).exists()
 
 
 def test_one_person_cannot_be_active_in_two_households_database(two_households):
@@ -117,7 +117,7 @@ def test_removed_rows_may_share_the_number(two_households):
     again = Member(name=child.name, sex=child.sex, birth_date=child.birth_date, relationship="99", education="4")
     again.id_number = child.id_number
     services.add_member(b, again, reason="9", date=DAY)
-    assert Member.objects.filter(id_number=child.id_number).count() == 2
+    assert Member.objects.unscoped().filter(id_number=child.id_number).count() == 2
 
 
 def test_split_creates_household_and_keeps_history(two_households):
@@ -132,7 +132,7 @@ def test_split_creates_household_and_keeps_history(two_households):
     assert (head.relationship, head.id_number, head.addition_reason) == (HEAD_RELATIONSHIP, child.id_number, "4")
     assert new.village_id == a.village_id and new.status == HouseholdStatus.ACTIVE
     assert new.years.get().member_count == 1 and a.size() == 2
-    assert HouseholdChange.objects.filter(kind=ChangeKind.SPLIT, household__in=[a, new]).count() == 2
+    assert HouseholdChange.objects.unscoped().filter(kind=ChangeKind.SPLIT, household__in=[a, new]).count() == 2
 
 
 def test_split_refuses_to_take_the_head(two_households):
@@ -150,10 +150,10 @@ def test_merge_cancels_source_and_moves_everyone(two_households):
     services.merge_households(b, a, relationships=relationships, date=DAY)
     b.refresh_from_db()
     assert b.status == HouseholdStatus.CANCELLED and b.size() == 0
-    assert Household.objects.filter(pk=b.pk).exists()
+    assert Household.objects.unscoped().filter(pk=b.pk).exists()
     assert source_ids <= set(a.active_members().values_list("id_number", flat=True))
     assert a.size() == 5 and a.years.get().member_count == 5
-    assert HouseholdChange.objects.filter(kind=ChangeKind.MERGE).count() == 2
+    assert HouseholdChange.objects.unscoped().filter(kind=ChangeKind.MERGE).count() == 2
 
 
 def test_change_head(two_households):

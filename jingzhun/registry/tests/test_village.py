@@ -12,7 +12,7 @@ from jingzhun.audit.models import AuditEntry
 from jingzhun.regions.models import RegionFlag, RegionFlagKind
 from jingzhun.registry.models import HouseholdStatus, VillageYear
 from jingzhun.registry.tests.factories import HouseholdYearFactory, household_with_members
-from jingzhun.registry.views_village import compare_figures, derive_village_figures
+from jingzhun.registry.views.village import compare_figures, derive_village_figures
 
 
 @pytest.fixture
@@ -149,7 +149,7 @@ def test_edit_creates_the_year_and_is_audited(client, make_user, tree, village):
     )
     assert response.status_code == 302
     assert response["Location"].endswith("?year=2021")
-    record = VillageYear.objects.get(village_id=tree.village_a1, year=2021)
+    record = VillageYear.objects.unscoped().get(village_id=tree.village_a1, year=2021)
     assert record.total_households == 130 and record.collective_income_wan == Decimal("8.25")
     assert record.road_to_township_paved is True and record.has_bus_service is None
     entry = AuditEntry.objects.get(object_type="registry.villageyear", object_id=str(record.pk))
@@ -165,7 +165,7 @@ def test_edit_updates_an_existing_year(client, make_user, tree, village):
     record.refresh_from_db()
     assert record.total_households == 125
     assert record.registered_households is None  # a blank field clears the figure
-    assert VillageYear.objects.filter(village_id=tree.village_a1).count() == 1
+    assert VillageYear.objects.unscoped().filter(village_id=tree.village_a1).count() == 1
     update = AuditEntry.objects.get(object_type="registry.villageyear", object_id=str(record.pk), action="update")
     assert update.changes["total_households"] == [120, 125]
 
@@ -176,7 +176,7 @@ def test_edit_rejects_parts_larger_than_the_whole(client, make_user, tree, villa
     response = client.post(url, {"total_households": "10", "registered_households": "11", "total_population": "5"})
     assert response.status_code == 200
     assert "registered_households" in response.context["form"].errors
-    assert not VillageYear.objects.exists()
+    assert not VillageYear.objects.unscoped().exists()
 
 
 def test_read_only_role_cannot_edit(client, make_user, tree, village):
@@ -185,7 +185,7 @@ def test_read_only_role_cannot_edit(client, make_user, tree, village):
     assert client.get(reverse("registry:village_detail", args=[tree.village_a1])).status_code == 200
     assert client.get(url).status_code == 403
     assert client.post(url, {"total_households": "1"}).status_code == 403
-    assert not VillageYear.objects.exists()
+    assert not VillageYear.objects.unscoped().exists()
     detail = client.get(reverse("registry:village_detail", args=[tree.village_a1]) + "?year=2020")
     assert url not in detail.content.decode()
 
@@ -195,7 +195,7 @@ def test_scope_on_village_pages(client, make_user, tree, village):
     assert client.get(reverse("registry:village_detail", args=[tree.village_a1])).status_code == 404
     edit = reverse("registry:village_year_edit", args=[tree.village_a1, 2020])
     assert client.post(edit, {"total_households": "1"}).status_code == 404
-    assert not VillageYear.objects.exists()
+    assert not VillageYear.objects.unscoped().exists()
     # Not a village: a township code is not a 村情 page.
     client.force_login(make_user(Role.COUNTY_ADMIN, tree.county))
     assert client.get(reverse("registry:village_detail", args=[tree.township_a])).status_code == 404

@@ -23,7 +23,7 @@ from jingzhun.demo.loader import load_households
 from jingzhun.policy.models import PovertyLine, PovertyLineKind
 from jingzhun.regions.importer import apply_rows
 from jingzhun.regions.models import Region, RegionFlag, RegionFlagKind
-from jingzhun.registry.quality_run import run_quality
+from jingzhun.registry.quality import run_quality
 
 DEMO_PASSWORD = "jingzhun-demo"
 

@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from jingzhun.core import codes
 from jingzhun.registry.models import QualityLevel
-from jingzhun.registry.quality import CATALOGUE, year_end
-from jingzhun.registry.quality_run import run_quality
+from jingzhun.registry.quality.catalogue import CATALOGUE, year_end
+from jingzhun.registry.quality.run import run_quality
 
 
 class Command(BaseCommand):

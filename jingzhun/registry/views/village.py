@@ -15,7 +15,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.db.models import Count, Q, Sum
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -27,6 +27,7 @@ from jingzhun.regions.models import Region, RegionFlagKind, RegionLevel
 from jingzhun.registry.documents import poor_village_status
 from jingzhun.registry.filters import default_year, requested_year
 from jingzhun.registry.models import Household, HouseholdStatus, HouseholdYear, Member, VillageYear
+from jingzhun.registry.views.common import UserRequest, verbose_name
 
 HAN = "01"  # 民族 code of 汉族 (GB/T 3304); 02–56 are the minority groups
 MINORITY_CODES = ("02", "56")
@@ -101,7 +102,7 @@ class DerivedFigures:
 
 def derive_village_figures(code: str, year: int) -> DerivedFigures:
     """What the household files say about village ``code`` (five aggregate queries, no per-row work)."""
-    households = Household.objects.active().filter(village_id=code)
+    households = Household.objects.in_region(code).active()
     hh = households.aggregate(
         n=Count("pk"),
         dibao=Count("pk", filter=~Q(dibao_status__in=NO_DIBAO)),
@@ -109,14 +110,15 @@ def derive_village_figures(code: str, year: int) -> DerivedFigures:
         dry=Sum("dry_land_mu"),
     )
     people = (
-        Member.objects.active()
-        .filter(village_code=code, household__status=HouseholdStatus.ACTIVE)
+        Member.objects.in_region(code)
+        .active()
+        .filter(household__status=HouseholdStatus.ACTIVE)
         .aggregate(
             n=Count("pk"),
             minority=Count("pk", filter=Q(ethnicity__gte=MINORITY_CODES[0], ethnicity__lte=MINORITY_CODES[1])),
         )
     )
-    records = HouseholdYear.objects.filter(village_code=code, household__status=HouseholdStatus.ACTIVE)
+    records = HouseholdYear.objects.in_region(code).filter(household__status=HouseholdStatus.ACTIVE)
     latest = records.order_by("-year").values_list("year", flat=True).first()
     of_year = records.filter(year=year)
     yr = of_year.aggregate(
@@ -218,9 +220,8 @@ def _display(value: Any) -> str:
 
 def typed_sections(record: VillageYear) -> list[tuple[str, list[tuple[str, str, str]]]]:
     """The typed record as (section title, [(field name, label, shown value)])."""
-    meta = VillageYear._meta
     return [
-        (str(title), [(n, str(meta.get_field(n).verbose_name), _display(getattr(record, n))) for n in names])
+        (str(title), [(n, verbose_name(VillageYear, n), _display(getattr(record, n))) for n in names])
         for title, names in _sections()
     ]
 
@@ -249,24 +250,25 @@ def _household_list_url(code: str) -> str | None:
         return None
 
 
-def _village_or_404(request: HttpRequest, code: str) -> Region:
-    return get_visible_or_404(Region.objects.filter(level=RegionLevel.VILLAGE), request.user, code=code)
+def _village_or_404(request: UserRequest, code: str) -> Region:
+    village: Region = get_visible_or_404(Region.objects.filter(level=RegionLevel.VILLAGE), request.user, code=code)
+    return village
 
 
 def _year_choices(code: str, chosen: int) -> list[int]:
-    years = set(VillageYear.objects.filter(village_id=code).values_list("year", flat=True))
-    years |= set(HouseholdYear.objects.filter(village_code=code).values_list("year", flat=True).distinct())
+    years = set(VillageYear.objects.in_region(code).values_list("year", flat=True))
+    years |= set(HouseholdYear.objects.in_region(code).values_list("year", flat=True).distinct())
     years.add(chosen)
     return sorted(years, reverse=True)
 
 
-def village_detail(request: HttpRequest, code: str) -> HttpResponse:
+def village_detail(request: UserRequest, code: str) -> HttpResponse:
     village = _village_or_404(request, code)
     year = requested_year(request)
     if year is None:
-        latest = VillageYear.objects.filter(village=village).order_by("-year").values_list("year", flat=True).first()
+        latest = VillageYear.objects.in_region(village.code).order_by("-year").values_list("year", flat=True).first()
         year = latest or default_year(village.prefix)
-    record = VillageYear.objects.filter(village=village, year=year).first()
+    record = VillageYear.objects.in_region(village.code).filter(year=year).first()
     derived = derive_village_figures(village.code, year)
     comparisons = compare_figures(record, derived)
     status_labels = policy.labels("exit_status")
@@ -297,7 +299,8 @@ class VillageYearForm(forms.ModelForm):
         fields = [name for _title, names in _sections() for name in names]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         # Parts cannot exceed their whole within the typed record itself.
         pairs = [
             ("registered_households", "total_households"),
@@ -327,13 +330,15 @@ class VillageYearForm(forms.ModelForm):
         return [(str(title), [self[n] for n in names if n in self.fields]) for title, names in _sections()]
 
 
-def village_year_edit(request: HttpRequest, code: str, year: int) -> HttpResponse:
+def village_year_edit(request: UserRequest, code: str, year: int) -> HttpResponse:
     """Create or edit one year's 村情 (writes are audited by AuditedModel with the request's actor)."""
     village = _village_or_404(request, code)
     require_write(request.user, village.code)
     if requested_year(year) is None:
         raise Http404
-    record = VillageYear.objects.filter(village=village, year=year).first() or VillageYear(village=village, year=year)
+    record = VillageYear.objects.in_region(village.code).filter(year=year).first() or VillageYear(
+        village=village, year=year
+    )
     form = VillageYearForm(request.POST or None, instance=record)
     derived = derive_village_figures(village.code, year)
     for name, _label, attr, _rule, _basis in COMPARED:

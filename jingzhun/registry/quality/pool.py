@@ -47,7 +47,9 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import IO, Any
 
-from jingzhun.registry.quality import HouseholdFacts, Violation, YearFacts, validate_household
+from jingzhun.registry.quality.catalogue import validate_household
+from jingzhun.registry.quality.facts import HouseholdFacts, YearFacts
+from jingzhun.registry.quality.rule import Violation
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +101,7 @@ class _Helper:
     """The helper process and the two threads that talk to it; answers arrive in the order sent."""
 
     def __init__(self) -> None:
-        root = str(Path(__file__).resolve().parents[2])  # the directory holding the jingzhun package
+        root = str(Path(__file__).resolve().parents[3])  # the directory holding the jingzhun package
         # Same interpreter, environment and working directory (settings may name relative paths).
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
@@ -254,17 +256,16 @@ class QualityChecks:
 
 
 # The helper's program. Its answers go to a copy of stdout, and stdout itself writes to stderr from the
-# first line on, so nothing printed while the rules and Django are imported or set up can corrupt them.
+# first line on, so nothing printed while Django is set up or the rules are imported can corrupt them.
+# Django is set up first: the quality package's database part imports the models.
 _HELPER_PROGRAM = (
-    "import os; answers = os.dup(1); os.dup2(2, 1); from jingzhun.registry.quality_pool import serve; serve(answers)"
+    "import os; answers = os.dup(1); os.dup2(2, 1); import django; django.setup(); "
+    "from jingzhun.registry.quality.pool import serve; serve(answers)"
 )
 
 
 def serve(answers_fd: int) -> None:
-    """The helper: check each batch read on stdin, answer on ``answers_fd``, until stdin ends."""
-    import django
-
-    django.setup()  # the rule module imports Django (lazy translations; models for its Django part)
+    """The helper (Django set up): check each batch read on stdin, answer on ``answers_fd``, until stdin ends."""
     answers = os.fdopen(answers_fd, "wb")
     batches = sys.stdin.buffer
     while (payload := _read_frame(batches)) is not None:

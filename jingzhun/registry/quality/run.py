@@ -20,17 +20,10 @@ from django.db.models import OuterRef, Subquery
 from jingzhun.core import codes
 from jingzhun.core.batching import chunked
 from jingzhun.registry.models import Household, HouseholdStatus, HouseholdYear, Member, QualityIssue
-from jingzhun.registry.quality import (
-    ERROR,
-    WARNING,
-    CrossIndex,
-    HouseholdFacts,
-    MemberFacts,
-    PolicyNumbers,
-    YearFacts,
-    issue_rows,
-    validate_household,
-)
+from jingzhun.registry.quality.catalogue import validate_household
+from jingzhun.registry.quality.db import CrossIndex, PolicyNumbers, issue_rows
+from jingzhun.registry.quality.facts import HouseholdFacts, MemberFacts, YearFacts
+from jingzhun.registry.quality.rule import ERROR, WARNING
 
 Progress = Callable[[int, int], None]
 SMALL_RUN = 300  # households; up to this many, IDs are looked up per member (see CrossIndex)
@@ -139,15 +132,17 @@ def _check_chunk(
     certificates: dict[str, set[tuple[int, str]]] | None,
     result: RunResult,
 ) -> list[QualityIssue]:
-    households = list(Household.objects.filter(pk__in=chunk).order_by("pk").values(*HOUSEHOLD_VALUES))
+    households = list(Household.objects.unscoped().filter(pk__in=chunk).order_by("pk").values(*HOUSEHOLD_VALUES))
     members: dict[int, list[MemberFacts]] = defaultdict(list)
-    for row in Member.objects.filter(household_id__in=chunk).order_by("household_id", "pk").values(*MEMBER_VALUES):
+    for row in (
+        Member.objects.unscoped().filter(household_id__in=chunk).order_by("household_id", "pk").values(*MEMBER_VALUES)
+    ):
         members[row["household_id"]].append(MemberFacts.from_data(row))
-    records = HouseholdYear.objects.filter(household_id__in=chunk)
+    records = HouseholdYear.objects.unscoped().filter(household_id__in=chunk)
     if year is not None:
         records = records.filter(year=year)
     else:  # only each household's latest record (uses the (household, year) unique index)
-        latest_year = HouseholdYear.objects.filter(household_id=OuterRef("household_id")).order_by("-year")
+        latest_year = HouseholdYear.objects.unscoped().filter(household_id=OuterRef("household_id")).order_by("-year")
         records = records.filter(year=Subquery(latest_year.values("year")[:1]))
     latest = {row["household_id"]: row for row in records.order_by().values(*YEAR_VALUES)}
     active = [m for ms in members.values() for m in ms if m.active]

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -18,8 +18,10 @@ from jingzhun.core import codes
 from jingzhun.core.scope import can_see_code, get_visible_or_404, require_write
 from jingzhun.regions.models import Region, RegionLevel
 from jingzhun.registry.models import QualityIssue, QualityLevel
-from jingzhun.registry.quality import CATALOGUE, ERROR, GROUPS, WARNING
-from jingzhun.registry.quality_run import run_quality
+from jingzhun.registry.quality.catalogue import CATALOGUE
+from jingzhun.registry.quality.rule import ERROR, GROUPS, WARNING
+from jingzhun.registry.quality.run import run_quality
+from jingzhun.registry.views.common import UserRequest
 
 
 def household_url(pk: int) -> str | None:
@@ -30,7 +32,7 @@ def household_url(pk: int) -> str | None:
         return None
 
 
-def _filters(request: HttpRequest, issues: QuerySet[QualityIssue]) -> tuple[QuerySet[QualityIssue], str, str]:
+def _filters(request: UserRequest, issues: QuerySet[QualityIssue]) -> tuple[QuerySet[QualityIssue], str, str]:
     rule = request.GET.get("rule", "")
     level = request.GET.get("level", "")
     if rule:
@@ -44,7 +46,7 @@ def _filters(request: HttpRequest, issues: QuerySet[QualityIssue]) -> tuple[Quer
 
 def _rule_rows(counts: dict[str, int], *, only_found: bool = False) -> list[dict[str, Any]]:
     group_order = {g: i for i, g in enumerate(GROUPS)}
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "code": rule.code,
             "title": rule.title,
@@ -65,7 +67,7 @@ def _rule_rows(counts: dict[str, int], *, only_found: bool = False) -> list[dict
     return [r for r in rows if r["count"]] if only_found else rows
 
 
-def summary(request: HttpRequest) -> HttpResponse:
+def summary(request: UserRequest) -> HttpResponse:
     user = request.user
     issues = QualityIssue.objects.visible_to(user)
     region = None
@@ -92,9 +94,9 @@ def summary(request: HttpRequest) -> HttpResponse:
     page = Paginator(villages, 100).get_page(request.GET.get("page"))
     names = {
         code: (name, parent)
-        for code, name, parent in Region.objects.filter(code__in=[v["village_code"] for v in page]).values_list(
-            "code", "name", "parent__name"
-        )
+        for code, name, parent in Region.objects.unscoped()
+        .filter(code__in=[v["village_code"] for v in page])
+        .values_list("code", "name", "parent__name")
     }
     for v in page:
         v["name"], v["township"] = names.get(v["village_code"], (v["village_code"], ""))
@@ -114,14 +116,14 @@ def summary(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _village_or_404(request: HttpRequest, code: str) -> Region:
-    region = get_visible_or_404(Region.objects.all(), request.user, code=code)
+def _village_or_404(request: UserRequest, code: str) -> Region:
+    region: Region = get_visible_or_404(Region.objects.all(), request.user, code=code)
     if region.level != RegionLevel.VILLAGE:
         raise Http404
     return region
 
 
-def village(request: HttpRequest, code: str) -> HttpResponse:
+def village(request: UserRequest, code: str) -> HttpResponse:
     region = _village_or_404(request, code)
     issues = QualityIssue.objects.visible_to(request.user).filter(village_code=region.code)
     counts = dict(issues.values_list("rule_code").annotate(n=Count("id")).order_by())
@@ -153,7 +155,7 @@ def village(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-def recheck(request: HttpRequest, code: str) -> HttpResponse:
+def recheck(request: UserRequest, code: str) -> HttpResponse:
     """重新检查: run the batch for one village now (a village is small enough to do synchronously)."""
     region = _village_or_404(request, code)
     require_write(request.user, region.code)

@@ -5,7 +5,9 @@ Every object is looked up through the user's scope, so a card or register outsid
 
 from __future__ import annotations
 
-from django.http import FileResponse, HttpRequest, HttpResponse
+from typing import Any
+
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -16,15 +18,18 @@ from jingzhun.core.tabular import xlsx_response
 from jingzhun.regions.models import Region, RegionLevel
 from jingzhun.registry import documents
 from jingzhun.registry.filters import default_year, requested_year, year_range
+from jingzhun.registry.views.common import UserRequest
 
 
 def _pdf_response(data: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(False, filename)
+    disposition = content_disposition_header(False, filename)
+    assert disposition is not None  # None only for an empty file name
+    response["Content-Disposition"] = disposition
     return response
 
 
-def household_card(request: HttpRequest, pk: int) -> HttpResponse:
+def household_card(request: UserRequest, pk: int) -> HttpResponse:
     household = get_visible_or_404(documents.card_queryset(), request.user, pk=pk)
     card = documents.build_household_card(household)
     return render(
@@ -38,13 +43,13 @@ def household_card(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def household_card_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def household_card_pdf(request: UserRequest, pk: int) -> HttpResponse:
     household = get_visible_or_404(documents.card_queryset(), request.user, pk=pk)
     card = documents.build_household_card(household)
     return _pdf_response(documents.household_card_pdf(card), f"明白卡-{card.household_number}.pdf")
 
 
-def member_card(request: HttpRequest, pk: int) -> HttpResponse:
+def member_card(request: UserRequest, pk: int) -> HttpResponse:
     member = get_visible_or_404(documents.member_card_queryset(), request.user, pk=pk)
     card = documents.build_member_card(member)
     return render(
@@ -58,17 +63,17 @@ def member_card(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def member_card_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def member_card_pdf(request: UserRequest, pk: int) -> HttpResponse:
     member = get_visible_or_404(documents.member_card_queryset(), request.user, pk=pk)
     card = documents.build_member_card(member)
     return _pdf_response(documents.member_card_pdf(card), f"人有卡-{card.household_number}-{card.name}.pdf")
 
 
-def _register_year(request: HttpRequest, region: Region) -> int:
+def _register_year(request: UserRequest, region: Region) -> int:
     return requested_year(request) or default_year(region.prefix)
 
 
-def village_register(request: HttpRequest, code: str) -> FileResponse:
+def village_register(request: UserRequest, code: str) -> FileResponse:
     """村有簿 of one village for a year (?year=)."""
     village = get_visible_or_404(Region.objects.filter(level=RegionLevel.VILLAGE), request.user, code=code)
     year = _register_year(request, village)
@@ -78,7 +83,7 @@ def village_register(request: HttpRequest, code: str) -> FileResponse:
     )
 
 
-def township_register(request: HttpRequest, code: str) -> FileResponse:
+def township_register(request: UserRequest, code: str) -> FileResponse:
     """乡有册 of one township for a year (?year=)."""
     township = get_visible_or_404(Region.objects.filter(level=RegionLevel.TOWNSHIP), request.user, code=code)
     year = _register_year(request, township)
@@ -88,15 +93,15 @@ def township_register(request: HttpRequest, code: str) -> FileResponse:
     )
 
 
-def registers(request: HttpRequest) -> HttpResponse:
+def registers(request: UserRequest) -> HttpResponse:
     """The registers the user may download: each township and village in their scope."""
     regions = list(
-        Region.objects.visible_to(request.user)
-        .current()
+        Region.objects.current()
+        .visible_to(request.user)
         .filter(level__in=[RegionLevel.TOWNSHIP, RegionLevel.VILLAGE])
         .order_by("code")
     )
-    townships: dict[str, dict[str, object]] = {}
+    townships: dict[str, dict[str, Any]] = {}
     for r in regions:
         if r.level == RegionLevel.TOWNSHIP:
             townships[r.code] = {"region": r, "villages": []}
@@ -104,7 +109,7 @@ def registers(request: HttpRequest) -> HttpResponse:
     for r in regions:
         if r.level == RegionLevel.VILLAGE:
             entry = townships.get(r.parent_id or "")
-            (entry["villages"] if entry else orphans).append(r)  # type: ignore[union-attr]
+            (entry["villages"] if entry else orphans).append(r)
     return render(
         request,
         "registry/village_registers.html",
