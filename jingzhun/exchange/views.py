@@ -7,15 +7,15 @@ from dataclasses import asdict
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header, urlencode
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from jingzhun.core.access import Capability, requires
 from jingzhun.core.scope import user_scope_prefix
 from jingzhun.core.tabular import XLSX_CONTENT_TYPE, xlsx_response
 from jingzhun.exchange import export, storage
@@ -29,10 +29,8 @@ from jingzhun.jobs.views import visible_jobs
 from jingzhun.registry.filters import HouseholdFilterForm, HouseholdQuery, default_year, requested_year
 from jingzhun.registry.models import Household
 
-
-def _require_writer(request: HttpRequest) -> None:
-    if not request.user.can_write or user_scope_prefix(request.user) is None:
-        raise PermissionDenied(_("当前角色不能导入数据"))
+# Importing writes households: the same capability as the forms, with the import's own refusal.
+imports = requires(Capability.EDIT, message=gettext_lazy("当前角色不能导入数据"))
 
 
 def _import_job(request: HttpRequest, job_id: str) -> Job:
@@ -42,6 +40,7 @@ def _import_job(request: HttpRequest, job_id: str) -> Job:
         raise Http404 from exc
 
 
+@requires(Capability.VIEW)
 def index(request: HttpRequest) -> HttpResponse:
     recent = Job.objects.visible_to(request.user).filter(kind="import_households", created_by=request.user)[:20]
     return render(
@@ -51,6 +50,7 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
+@requires(Capability.VIEW)
 def template_download(request: HttpRequest) -> HttpResponse:
     # The year the county is filling in: the latest with records in the user's area (not the calendar year,
     # whose records usually do not exist yet), unless one is asked for.
@@ -61,8 +61,8 @@ def template_download(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@imports
 def upload(request: HttpRequest) -> HttpResponse:
-    _require_writer(request)
     form = ImportUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         recent = Job.objects.visible_to(request.user).filter(kind="import_households", created_by=request.user)[:20]
@@ -81,6 +81,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     return redirect("exchange:import_detail", job_id=job.pk)
 
 
+@requires(Capability.VIEW)
 def import_detail(request: HttpRequest, job_id: str) -> HttpResponse:
     job = _import_job(request, job_id)
     # HTMX polls for the status block alone while the job runs.
@@ -112,8 +113,8 @@ def import_detail(request: HttpRequest, job_id: str) -> HttpResponse:
 
 
 @require_POST
+@imports
 def commit(request: HttpRequest, job_id: str) -> HttpResponse:
-    _require_writer(request)
     dry_run = _import_job(request, job_id)
     if dry_run.params.get("commit") or dry_run.status != JobStatus.SUCCEEDED or dry_run.result.get("issue_count"):
         messages.error(request, "只有预检通过的导入才能确认写入")
@@ -130,6 +131,7 @@ def commit(request: HttpRequest, job_id: str) -> HttpResponse:
     return redirect("exchange:import_detail", job_id=job.pk)
 
 
+@requires(Capability.VIEW)
 def error_workbook(request: HttpRequest, job_id: str) -> HttpResponse:
     job = _import_job(request, job_id)
     issues = (job.result or {}).get("issues", [])
@@ -151,6 +153,7 @@ def _filtered_households(request: HttpRequest) -> tuple[QuerySet[Household], Hou
     return export.filtered_households(request.user, query), query
 
 
+@requires(Capability.VIEW)
 def export_households(request: HttpRequest, fmt: str) -> HttpResponse:
     households, query = _filtered_households(request)
     year = query.year
@@ -180,6 +183,7 @@ def export_households(request: HttpRequest, fmt: str) -> HttpResponse:
     return redirect("jobs:detail", job_id=job.pk)
 
 
+@requires(Capability.VIEW)
 def export_file(request: HttpRequest, job_id: str) -> HttpResponse:
     """A workbook made in the background, for the user who asked for it, while it is kept."""
     try:
@@ -196,6 +200,7 @@ def export_file(request: HttpRequest, job_id: str) -> HttpResponse:
     )
 
 
+@requires(Capability.VIEW)
 def export_members(request: HttpRequest) -> HttpResponse:
     households, _query = _filtered_households(request)
     response = StreamingHttpResponse(export.members_csv(export.members_of(households)), content_type="text/csv")

@@ -12,7 +12,9 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from jingzhun.core.access import Capability, requires
 from jingzhun.core.scope import require_write
+from jingzhun.core.types import AuthenticatedRequest
 from jingzhun.registry import services
 from jingzhun.registry.forms import (
     ChangeHeadForm,
@@ -23,7 +25,6 @@ from jingzhun.registry.forms import (
     MemberRemoveForm,
 )
 from jingzhun.registry.models import Household, HouseholdStatus, Member
-from jingzhun.registry.views.common import UserRequest
 from jingzhun.registry.views.editing import Change, household_change, household_for_write, member_for_write
 
 MEMBER_TEMPLATE = "registry/member_change_form.html"
@@ -34,7 +35,8 @@ def _to_household(household: Household) -> HttpResponse:
     return redirect("registry:household_detail", pk=household.pk)
 
 
-def member_create(request: UserRequest, pk: int) -> HttpResponse:
+@requires(Capability.EDIT)
+def member_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """增加成员 (新生 / 婚入 / 其他迁入) through services.add_member."""
     household = household_for_write(request, pk)
 
@@ -63,7 +65,8 @@ def member_create(request: UserRequest, pk: int) -> HttpResponse:
     )
 
 
-def member_remove(request: UserRequest, pk: int) -> HttpResponse:
+@requires(Capability.EDIT)
+def member_remove(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """减少成员 (死亡 / 婚出 / 其他迁出): the row stays as 已减少 with reason and date; the service cancels
     (注销) the household when the last member leaves."""
     member = member_for_write(request, pk)
@@ -95,7 +98,8 @@ def member_remove(request: UserRequest, pk: int) -> HttpResponse:
     )
 
 
-def member_move(request: UserRequest, pk: int) -> HttpResponse:
+@requires(Capability.EDIT)
+def member_move(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """成员户间迁移: closed here (kept in history), opened in the target household."""
     member = member_for_write(request, pk)
     household = member.household
@@ -133,7 +137,8 @@ def member_move(request: UserRequest, pk: int) -> HttpResponse:
     )
 
 
-def household_split(request: UserRequest, pk: int) -> HttpResponse:
+@requires(Capability.EDIT)
+def household_split(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     household = household_for_write(request, pk)
 
     def change(form: HouseholdSplitForm) -> Change[Household]:
@@ -171,7 +176,8 @@ def household_split(request: UserRequest, pk: int) -> HttpResponse:
     )
 
 
-def household_merge(request: UserRequest, pk: int) -> HttpResponse:
+@requires(Capability.EDIT)
+def household_merge(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     household = household_for_write(request, pk)
 
     def change(form: HouseholdMergeForm) -> Change[Household]:
@@ -203,7 +209,8 @@ def household_merge(request: UserRequest, pk: int) -> HttpResponse:
     )
 
 
-def household_change_head(request: UserRequest, pk: int) -> HttpResponse:
+@requires(Capability.EDIT)
+def household_change_head(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     household = household_for_write(request, pk)
 
     def change(form: ChangeHeadForm) -> Change[Household]:

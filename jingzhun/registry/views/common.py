@@ -5,17 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import models
-from django.http import HttpRequest
-
-from jingzhun.accounts.models import User
 
 NAV = "households"  # the navigation entry of the household pages
-
-
-class UserRequest(HttpRequest):
-    """A request of a signed-in user: the login middleware turns everyone else away before any page."""
-
-    user: User
 
 
 def today() -> dt.date:

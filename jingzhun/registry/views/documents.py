@@ -13,12 +13,13 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
+from jingzhun.core.access import Capability, requires
 from jingzhun.core.scope import get_visible_or_404
 from jingzhun.core.tabular import xlsx_response
+from jingzhun.core.types import AuthenticatedRequest
 from jingzhun.regions.models import Region, RegionLevel
 from jingzhun.registry import documents
 from jingzhun.registry.filters import default_year, requested_year, year_range
-from jingzhun.registry.views.common import UserRequest
 
 
 def _pdf_response(data: bytes, filename: str) -> HttpResponse:
@@ -29,7 +30,8 @@ def _pdf_response(data: bytes, filename: str) -> HttpResponse:
     return response
 
 
-def household_card(request: UserRequest, pk: int) -> HttpResponse:
+@requires(Capability.VIEW)
+def household_card(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     household = get_visible_or_404(documents.card_queryset(), request.user, pk=pk)
     card = documents.build_household_card(household)
     return render(
@@ -43,13 +45,15 @@ def household_card(request: UserRequest, pk: int) -> HttpResponse:
     )
 
 
-def household_card_pdf(request: UserRequest, pk: int) -> HttpResponse:
+@requires(Capability.VIEW)
+def household_card_pdf(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     household = get_visible_or_404(documents.card_queryset(), request.user, pk=pk)
     card = documents.build_household_card(household)
     return _pdf_response(documents.household_card_pdf(card), f"明白卡-{card.household_number}.pdf")
 
 
-def member_card(request: UserRequest, pk: int) -> HttpResponse:
+@requires(Capability.VIEW)
+def member_card(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     member = get_visible_or_404(documents.member_card_queryset(), request.user, pk=pk)
     card = documents.build_member_card(member)
     return render(
@@ -63,17 +67,19 @@ def member_card(request: UserRequest, pk: int) -> HttpResponse:
     )
 
 
-def member_card_pdf(request: UserRequest, pk: int) -> HttpResponse:
+@requires(Capability.VIEW)
+def member_card_pdf(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     member = get_visible_or_404(documents.member_card_queryset(), request.user, pk=pk)
     card = documents.build_member_card(member)
     return _pdf_response(documents.member_card_pdf(card), f"人有卡-{card.household_number}-{card.name}.pdf")
 
 
-def _register_year(request: UserRequest, region: Region) -> int:
+def _register_year(request: AuthenticatedRequest, region: Region) -> int:
     return requested_year(request) or default_year(region.prefix)
 
 
-def village_register(request: UserRequest, code: str) -> FileResponse:
+@requires(Capability.VIEW)
+def village_register(request: AuthenticatedRequest, code: str) -> FileResponse:
     """村有簿 of one village for a year (?year=)."""
     village = get_visible_or_404(Region.objects.filter(level=RegionLevel.VILLAGE), request.user, code=code)
     year = _register_year(request, village)
@@ -83,7 +89,8 @@ def village_register(request: UserRequest, code: str) -> FileResponse:
     )
 
 
-def township_register(request: UserRequest, code: str) -> FileResponse:
+@requires(Capability.VIEW)
+def township_register(request: AuthenticatedRequest, code: str) -> FileResponse:
     """乡有册 of one township for a year (?year=)."""
     township = get_visible_or_404(Region.objects.filter(level=RegionLevel.TOWNSHIP), request.user, code=code)
     year = _register_year(request, township)
@@ -93,7 +100,8 @@ def township_register(request: UserRequest, code: str) -> FileResponse:
     )
 
 
-def registers(request: UserRequest) -> HttpResponse:
+@requires(Capability.VIEW)
+def registers(request: AuthenticatedRequest) -> HttpResponse:
     """The registers the user may download: each township and village in their scope."""
     regions = list(
         Region.objects.current()

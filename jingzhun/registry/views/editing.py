@@ -20,28 +20,29 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from jingzhun.core.scope import get_visible_or_404, require_write
+from jingzhun.core.types import AuthenticatedRequest
 from jingzhun.registry.models import Household, HouseholdStatus, Member, MemberStatus
 from jingzhun.registry.quality.gate import QualityRejected, checked_write
 from jingzhun.registry.quality.rule import Violation
-from jingzhun.registry.views.common import NAV, UserRequest
+from jingzhun.registry.views.common import NAV
 
 T = TypeVar("T")
 F = TypeVar("F", bound=BaseForm)
 
 
-def household_for_write(request: UserRequest, pk: int) -> Household:
+def household_for_write(request: AuthenticatedRequest, pk: int) -> Household:
     household: Household = get_visible_or_404(Household.objects.select_related("village"), request.user, pk=pk)
     require_write(request.user, household.village_id)
     return household
 
 
-def member_for_write(request: UserRequest, pk: int) -> Member:
+def member_for_write(request: AuthenticatedRequest, pk: int) -> Member:
     member: Member = get_visible_or_404(Member.objects.select_related("household__village"), request.user, pk=pk)
     require_write(request.user, member.household.village_id)
     return member
 
 
-def refuse_cancelled(request: UserRequest, household: Household) -> HttpResponse | None:
+def refuse_cancelled(request: AuthenticatedRequest, household: Household) -> HttpResponse | None:
     if household.status != HouseholdStatus.ACTIVE:
         messages.error(request, _("该户已注销，只能查看，不能修改"))
         return redirect("registry:household_detail", pk=household.pk)
@@ -52,7 +53,7 @@ def refuse_cancelled(request: UserRequest, household: Household) -> HttpResponse
 
 
 def save_checked(
-    request: UserRequest,
+    request: AuthenticatedRequest,
     form: BaseForm,
     write: Callable[[], T],
     households: Callable[[T | None], Iterable[Household | None]],
@@ -79,7 +80,7 @@ def save_checked(
     return None
 
 
-def _flash_warnings(request: UserRequest, warnings: list[Violation], limit: int = 3) -> None:
+def _flash_warnings(request: AuthenticatedRequest, warnings: list[Violation], limit: int = 3) -> None:
     """Saved, but the rules found something to look at: say so (the full list is in the 问题台账)."""
     messages_ = list(dict.fromkeys(v.message for v in warnings))
     for text in messages_[:limit]:
@@ -116,7 +117,7 @@ class Change(Generic[T]):
 
 
 def household_change(
-    request: UserRequest,
+    request: AuthenticatedRequest,
     household: Household,
     form: Callable[[QueryDict | None], F],
     change: Callable[[F], Change[T]],

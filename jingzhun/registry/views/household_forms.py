@@ -10,14 +10,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from jingzhun.core.access import Capability, requires
 from jingzhun.core.scope import require_write
+from jingzhun.core.types import AuthenticatedRequest
 from jingzhun.policy import services as policy
 from jingzhun.policy.income import DEDUCTION_ITEMS, INCOME_ITEMS
 from jingzhun.registry import services
 from jingzhun.registry.filters import FIRST_YEAR, year_range
 from jingzhun.registry.forms import REGISTRATION_REASON, HouseholdForm, HouseholdYearForm, MemberForm
 from jingzhun.registry.models import HEAD_RELATIONSHIP, Household, HouseholdYear
-from jingzhun.registry.views.common import NAV, UserRequest, today
+from jingzhun.registry.views.common import NAV, today
 from jingzhun.registry.views.editing import (
     Change,
     household_change,
@@ -27,11 +29,10 @@ from jingzhun.registry.views.editing import (
 )
 
 
-def household_create(request: UserRequest) -> HttpResponse:
+@requires(Capability.EDIT)
+def household_create(request: AuthenticatedRequest) -> HttpResponse:
     """登记新户: the household, its head (增加原因 建档立卡) and the first yearly record, saved together."""
     user = request.user
-    if not user.can_write:
-        require_write(user, "")
     year = _posted_year(request)
     data = request.POST if request.method == "POST" else None
     initial_village = request.GET.get("village") or None
@@ -70,7 +71,7 @@ def household_create(request: UserRequest) -> HttpResponse:
     )
 
 
-def _posted_year(request: UserRequest) -> int:
+def _posted_year(request: AuthenticatedRequest) -> int:
     try:
         year = int(request.POST.get("record_year") or request.GET.get("year") or today().year)
     except ValueError:
@@ -78,7 +79,8 @@ def _posted_year(request: UserRequest) -> int:
     return min(max(year, FIRST_YEAR), today().year)
 
 
-def household_edit(request: UserRequest, pk: int) -> HttpResponse:
+@requires(Capability.EDIT)
+def household_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     household = household_for_write(request, pk)
 
     def change(form: HouseholdForm) -> Change[Household]:
@@ -99,7 +101,8 @@ def household_edit(request: UserRequest, pk: int) -> HttpResponse:
     )
 
 
-def household_year_edit(request: UserRequest, pk: int, year: int) -> HttpResponse:
+@requires(Capability.EDIT)
+def household_year_edit(request: AuthenticatedRequest, pk: int, year: int) -> HttpResponse:
     """户年度信息: components typed, 家庭纯收入 / 人均纯收入 computed by the formula in force (never typed)."""
     household = household_for_write(request, pk)
     if (refused := refuse_cancelled(request, household)) is not None:

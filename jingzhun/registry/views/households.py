@@ -19,8 +19,10 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from jingzhun.core.access import Capability, requires
 from jingzhun.core.codes import Level
 from jingzhun.core.scope import get_visible_or_404
+from jingzhun.core.types import AuthenticatedRequest
 from jingzhun.policy.income import DEDUCTION_ITEMS, INCOME_ITEMS, StrOrPromise
 from jingzhun.regions.models import Region
 from jingzhun.registry.filters import HouseholdFilterForm, HouseholdQuery, year_range
@@ -36,12 +38,13 @@ from jingzhun.registry.models import (
     MemberStatus,
 )
 from jingzhun.registry.templatetags.household_tags import area, flag, money
-from jingzhun.registry.views.common import NAV, UserRequest, today, verbose_name
+from jingzhun.registry.views.common import NAV, today, verbose_name
 
 PAGE_SIZE = 50
 
 
-def household_list(request: UserRequest) -> HttpResponse:
+@requires(Capability.VIEW)
+def household_list(request: AuthenticatedRequest) -> HttpResponse:
     """建档立卡户 list: scope-limited, filtered on the chosen year's record, 50 a page, no N+1."""
     user = request.user
     form = HouseholdFilterForm(request.GET, user=user)
@@ -75,7 +78,8 @@ def household_list(request: UserRequest) -> HttpResponse:
 
 
 @require_GET
-def group_options(request: UserRequest) -> HttpResponse:
+@requires(Capability.VIEW)
+def group_options(request: AuthenticatedRequest) -> HttpResponse:
     """HTMX fragment: the 村民小组 of a village, for the household form's group select."""
     village = request.GET.get("village", "")
     groups = Region.objects.visible_to(request.user).filter(level=Level.GROUP, parent_id=village).order_by("code")
@@ -140,7 +144,8 @@ def _facts(obj: Household, names: Iterable[str]) -> list[tuple[str, str]]:
     return [(verbose_name(Household, n), _display(obj, n)) for n in names]
 
 
-def household_detail(request: UserRequest, pk: int) -> HttpResponse:
+@requires(Capability.VIEW)
+def household_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """户有档: everything about one household on one page, in a fixed number of queries."""
     user = request.user
     # The members are prefetched: Household.head then picks from them instead of asking again.

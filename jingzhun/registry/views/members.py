@@ -7,16 +7,19 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from jingzhun.core.access import Capability, requires
 from jingzhun.core.scope import get_visible_or_404
+from jingzhun.core.types import AuthenticatedRequest
 from jingzhun.registry.filters import id_variants
 from jingzhun.registry.forms import MemberForm
 from jingzhun.registry.idcard import age_on
 from jingzhun.registry.models import HouseholdStatus, Member, MemberStatus
-from jingzhun.registry.views.common import NAV, UserRequest, today
+from jingzhun.registry.views.common import NAV, today
 from jingzhun.registry.views.editing import member_for_write, refuse_cancelled, save_checked
 
 
-def member_detail(request: UserRequest, pk: int) -> HttpResponse:
+@requires(Capability.VIEW)
+def member_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """人有卡: one person's record, with the same person's rows in other households (迁移 history)."""
     member: Member = get_visible_or_404(
         Member.objects.select_related("household__village__parent", "household__group"), request.user, pk=pk
@@ -46,7 +49,8 @@ def member_detail(request: UserRequest, pk: int) -> HttpResponse:
     )
 
 
-def member_edit(request: UserRequest, pk: int) -> HttpResponse:
+@requires(Capability.EDIT)
+def member_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     member = member_for_write(request, pk)
     household = member.household
     if (refused := refuse_cancelled(request, household)) is not None:

@@ -15,13 +15,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jingzhun.core import codes
+from jingzhun.core.access import Capability, requires
 from jingzhun.core.scope import can_see_code, get_visible_or_404, require_write
+from jingzhun.core.types import AuthenticatedRequest
 from jingzhun.regions.models import Region, RegionLevel
 from jingzhun.registry.models import QualityIssue, QualityLevel
 from jingzhun.registry.quality.catalogue import CATALOGUE
 from jingzhun.registry.quality.rule import ERROR, GROUPS, WARNING
 from jingzhun.registry.quality.run import run_quality
-from jingzhun.registry.views.common import UserRequest
 
 
 def household_url(pk: int) -> str | None:
@@ -32,7 +33,7 @@ def household_url(pk: int) -> str | None:
         return None
 
 
-def _filters(request: UserRequest, issues: QuerySet[QualityIssue]) -> tuple[QuerySet[QualityIssue], str, str]:
+def _filters(request: AuthenticatedRequest, issues: QuerySet[QualityIssue]) -> tuple[QuerySet[QualityIssue], str, str]:
     rule = request.GET.get("rule", "")
     level = request.GET.get("level", "")
     if rule:
@@ -67,7 +68,8 @@ def _rule_rows(counts: dict[str, int], *, only_found: bool = False) -> list[dict
     return [r for r in rows if r["count"]] if only_found else rows
 
 
-def summary(request: UserRequest) -> HttpResponse:
+@requires(Capability.VIEW)
+def summary(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     issues = QualityIssue.objects.visible_to(user)
     region = None
@@ -116,14 +118,15 @@ def summary(request: UserRequest) -> HttpResponse:
     )
 
 
-def _village_or_404(request: UserRequest, code: str) -> Region:
+def _village_or_404(request: AuthenticatedRequest, code: str) -> Region:
     region: Region = get_visible_or_404(Region.objects.all(), request.user, code=code)
     if region.level != RegionLevel.VILLAGE:
         raise Http404
     return region
 
 
-def village(request: UserRequest, code: str) -> HttpResponse:
+@requires(Capability.VIEW)
+def village(request: AuthenticatedRequest, code: str) -> HttpResponse:
     region = _village_or_404(request, code)
     issues = QualityIssue.objects.visible_to(request.user).filter(village_code=region.code)
     counts = dict(issues.values_list("rule_code").annotate(n=Count("id")).order_by())
@@ -155,7 +158,8 @@ def village(request: UserRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-def recheck(request: UserRequest, code: str) -> HttpResponse:
+@requires(Capability.EDIT)
+def recheck(request: AuthenticatedRequest, code: str) -> HttpResponse:
     """重新检查: run the batch for one village now (a village is small enough to do synchronously)."""
     region = _village_or_404(request, code)
     require_write(request.user, region.code)

@@ -21,13 +21,15 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from jingzhun.core.access import Capability, requires
 from jingzhun.core.scope import can_see_code, get_visible_or_404, require_write
+from jingzhun.core.types import AuthenticatedRequest
 from jingzhun.policy import services as policy
 from jingzhun.regions.models import Region, RegionFlagKind, RegionLevel
 from jingzhun.registry.documents import poor_village_status
 from jingzhun.registry.filters import default_year, requested_year
 from jingzhun.registry.models import Household, HouseholdStatus, HouseholdYear, Member, VillageYear
-from jingzhun.registry.views.common import UserRequest, verbose_name
+from jingzhun.registry.views.common import verbose_name
 
 HAN = "01"  # 民族 code of 汉族 (GB/T 3304); 02–56 are the minority groups
 MINORITY_CODES = ("02", "56")
@@ -250,7 +252,7 @@ def _household_list_url(code: str) -> str | None:
         return None
 
 
-def _village_or_404(request: UserRequest, code: str) -> Region:
+def _village_or_404(request: AuthenticatedRequest, code: str) -> Region:
     village: Region = get_visible_or_404(Region.objects.filter(level=RegionLevel.VILLAGE), request.user, code=code)
     return village
 
@@ -262,7 +264,8 @@ def _year_choices(code: str, chosen: int) -> list[int]:
     return sorted(years, reverse=True)
 
 
-def village_detail(request: UserRequest, code: str) -> HttpResponse:
+@requires(Capability.VIEW)
+def village_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
     village = _village_or_404(request, code)
     year = requested_year(request)
     if year is None:
@@ -330,7 +333,8 @@ class VillageYearForm(forms.ModelForm):
         return [(str(title), [self[n] for n in names if n in self.fields]) for title, names in _sections()]
 
 
-def village_year_edit(request: UserRequest, code: str, year: int) -> HttpResponse:
+@requires(Capability.EDIT)
+def village_year_edit(request: AuthenticatedRequest, code: str, year: int) -> HttpResponse:
     """Create or edit one year's 村情 (writes are audited by AuditedModel with the request's actor)."""
     village = _village_or_404(request, code)
     require_write(request.user, village.code)
