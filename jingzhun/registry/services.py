@@ -204,12 +204,13 @@ def move_member(member: Member, target: Household, *, relationship: str, date: d
     if member.relationship == HEAD_RELATIONSHIP and member.household.active_members().count() > 1:
         raise ValidationError("请先变更户主，再迁出原户主")
     source = member.household
-    with audit_reason(f"成员户间迁移：{source.household_number} → {target.household_number}"):
+    # Each side's entries name only their own household: the two may lie in different counties, and an
+    # audit reader of one must not learn the other's number (the request id links the two sides).
+    with audit_reason(gettext("成员户间迁移：迁出")):
         member.status = MemberStatus.REMOVED
         member.removal_reason = "4"
         member.removal_date = date
         member.save()
-        moved = _copy_member(member, target, relationship, addition_reason="4", date=date)
         HouseholdChange.objects.create(
             household=source,
             kind=ChangeKind.MEMBER_MOVED,
@@ -219,6 +220,9 @@ def move_member(member: Member, target: Household, *, relationship: str, date: d
             date=date,
             note=note,
         )
+        refresh_current_year(source)
+    with audit_reason(gettext("成员户间迁移：迁入")):
+        moved = _copy_member(member, target, relationship, addition_reason="4", date=date)
         HouseholdChange.objects.create(
             household=target,
             kind=ChangeKind.MEMBER_MOVED,
@@ -228,7 +232,6 @@ def move_member(member: Member, target: Household, *, relationship: str, date: d
             date=date,
             note=note,
         )
-        refresh_current_year(source)
         refresh_current_year(target)
     return moved
 

@@ -565,18 +565,7 @@ def problems(client: Client, request: Request, user: User | None, markers: Mappi
 # test_known_leak, which is expected to fail until the fix lands; strict, so a fixed leak fails the suite
 # until its entry here is removed. Each has a target of its own, so the same pages stay in the matrix for
 # everything else.
-LEAK_D = "leak (d): a 户间迁移's 关联户 is shown whatever its county, fixed in registry views"
-LEAK_E = "leak (e): a 户间迁移's audit reason names both households, written by registry services"
-KNOWN_LEAKS: dict[tuple[str, Build], str] = {
-    # The 变动记录 of a household and of a member name the other household of a move (关联户), also when it
-    # lies in another county: the household file and the moved member's page show the canary number.
-    ("registry:household_detail", mover_household): LEAK_D,
-    ("registry:member_detail", mover): LEAK_D,
-    # services.move_member sets the audit reason "成员户间迁移：<from> → <to>" on the entries of both
-    # sides, so the county's audit readers see the canary household number in the log and its export.
-    ("audit:search", all_entries): LEAK_E,
-    ("audit:export", all_entries): LEAK_E,
-}
+KNOWN_LEAKS: dict[tuple[str, Build], str] = {}
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ from jingzhun.registry.models import (
     MemberStatus,
 )
 from jingzhun.registry.templatetags.household_tags import area, flag, money
-from jingzhun.registry.views.common import NAV, today, verbose_name
+from jingzhun.registry.views.common import NAV, today, verbose_name, with_other_visibility
 
 PAGE_SIZE = 50
 
@@ -161,7 +161,9 @@ def household_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         reverse=True,
     )
     years = list(household.years.order_by("year"))
-    changes = list(household.changes.select_related("member", "other_household").order_by("-date", "-id"))
+    changes = with_other_visibility(
+        list(household.changes.select_related("member", "other_household").order_by("-date", "-id")), user
+    )
     issues = list(household.quality_issues.select_related("member").order_by("level", "rule_code"))
     on = today()
     for m in members:

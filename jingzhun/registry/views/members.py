@@ -14,7 +14,7 @@ from jingzhun.registry.filters import id_variants
 from jingzhun.registry.forms import MemberForm
 from jingzhun.registry.idcard import age_on
 from jingzhun.registry.models import HouseholdStatus, Member, MemberStatus
-from jingzhun.registry.views.common import NAV, today
+from jingzhun.registry.views.common import NAV, today, with_other_visibility
 from jingzhun.registry.views.editing import member_for_write, refuse_cancelled, save_checked
 
 
@@ -31,7 +31,9 @@ def member_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         .select_related("household")
         .order_by("addition_date", "pk")
     )
-    changes = list(member.changes.select_related("household", "other_household").order_by("-date", "-id"))
+    changes = with_other_visibility(
+        list(member.changes.select_related("household", "other_household").order_by("-date", "-id")), request.user
+    )
     return render(
         request,
         "registry/member_detail.html",
