@@ -126,7 +126,7 @@ def workbook_bytes(rows: list[list[str]]) -> bytes:
 
 def _import_job(user: User, region_code: str, label: str, rows: list[list[str]], issues: list[dict[str, Any]]) -> Job:
     files = storage.store([(f"{label}.xlsx", workbook_bytes(rows))])
-    return Job.objects.create(
+    job: Job = Job.objects.create(
         kind="import_households",
         label=f"导入预检：{label}",
         status=JobStatus.SUCCEEDED,
@@ -135,10 +135,11 @@ def _import_job(user: User, region_code: str, label: str, rows: list[list[str]],
         params={"files": files, "scope_prefix": user.scope_prefix, "commit": False},
         result={"summary": label, "issues": issues, "issue_count": len(issues)},
     )
+    return job
 
 
 def _export_job(user: User, region_code: str, rows: list[list[str]]) -> Job:
-    job = Job.objects.create(
+    job: Job = Job.objects.create(
         kind="export_households",
         label="导出 Excel",
         status=JobStatus.SUCCEEDED,
@@ -161,7 +162,7 @@ def _creation_entry(obj: Household) -> AuditEntry:
 
 def _quality_issue(household: Household, member: Member, message: str) -> QualityIssue:
     rule = next(iter(CATALOGUE.values()))
-    return QualityIssue.objects.create(
+    issue: QualityIssue = QualityIssue.objects.create(
         household=household,
         member=member,
         village_code=household.village_id,
@@ -170,6 +171,7 @@ def _quality_issue(household: Household, member: Member, message: str) -> Qualit
         message=message,
         field="id_number",
     )
+    return issue
 
 
 def build_canary() -> Canary:
