@@ -41,7 +41,7 @@ def not_retired_q(on: dt.date | None = None, prefix: str = "") -> models.Q:
     return models.Q(**{f"{prefix}valid_to__isnull": True}) | models.Q(**{f"{prefix}valid_to__gt": on})
 
 
-class RegionQuerySet(ScopedQuerySet):
+class RegionQuerySet(ScopedQuerySet["Region"]):
     def not_retired(self, on: dt.date | None = None) -> RegionQuerySet:
         """Regions without a past 停用日期 (includes codes whose 启用日期 is still ahead)."""
         return self.filter(not_retired_q(on))

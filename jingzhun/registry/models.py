@@ -46,7 +46,7 @@ class CodedFields:
         return policy.label(table, value) if table and isinstance(value, str) else None
 
 
-class HouseholdQuerySet(ScopedQuerySet):
+class HouseholdQuerySet(ScopedQuerySet["Household"]):
     def active(self) -> HouseholdQuerySet:
         return self.filter(status=HouseholdStatus.ACTIVE)
 
@@ -170,7 +170,7 @@ class Household(CodedFields, AuditedModel):
         return sum((p or Decimal("0") for p in parts), Decimal("0"))
 
 
-class MemberQuerySet(ScopedQuerySet):
+class MemberQuerySet(ScopedQuerySet["Member"]):
     def active(self) -> MemberQuerySet:
         return self.filter(status=MemberStatus.ACTIVE)
 
