@@ -37,7 +37,8 @@ def user_scope_prefix(user: Any) -> str | None:
     """The code prefix a user may see; '' means everything, None means nothing."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
-    return user.scope_prefix
+    prefix: str | None = user.scope_prefix
+    return prefix
 
 
 class RegionOwned(Protocol):
@@ -71,12 +72,12 @@ class ScopedQuerySet(models.QuerySet[_M_co]):
     _scope_chosen: bool = True
 
     def _clone(self) -> Self:
-        clone = super()._clone()  # type: ignore[misc]  # private QuerySet API, not in django-stubs
+        clone: Self = super()._clone()  # type: ignore[misc]  # private QuerySet API, not in django-stubs
         clone._scope_chosen = self._scope_chosen
         return clone
 
     def _chosen(self) -> Self:
-        clone = self._chain()  # type: ignore[attr-defined]  # private QuerySet API, not in django-stubs
+        clone: Self = self._chain()  # type: ignore[attr-defined]  # private QuerySet API, not in django-stubs
         clone._scope_chosen = True
         return clone
 
