@@ -31,12 +31,12 @@ from jingzhun.accounts.forms import (
     UserFilterForm,
     UserForm,
 )
-from jingzhun.accounts.models import User, UserQuerySet
+from jingzhun.accounts.models import User
 from jingzhun.accounts.roles import Role
 from jingzhun.audit.context import audit_reason
 from jingzhun.audit.models import AuditEntry
 from jingzhun.core.access import Capability, logged_in, requires
-from jingzhun.core.scope import get_visible_or_404
+from jingzhun.core.scope import ScopedQuerySet, get_visible_or_404
 from jingzhun.core.types import AuthenticatedRequest, ScopedUser
 from jingzhun.regions.models import Region
 
@@ -74,8 +74,10 @@ def _posted(request: HttpRequest) -> QueryDict | None:
     return request.POST if request.method == "POST" else None
 
 
-def _user_queryset() -> UserQuerySet:
-    return User.objects.select_related("scope_region")
+def _user_queryset() -> ScopedQuerySet[User]:
+    # get_queryset() is typed as the scoped queryset it returns; User.objects is built by hand (accounts.models),
+    # so the methods it passes on to it are typed as a plain QuerySet.
+    return User.objects.get_queryset().select_related("scope_region")
 
 
 def _visible_user(actor: ScopedUser, pk: int) -> User:

@@ -88,7 +88,7 @@ class _Columns:
         if names is None:
             fields = [f for f in meta.concrete_fields if not f.primary_key]
         else:
-            fields = [meta.get_field(n) for n in names]
+            fields = [_column(model, n) for n in names]
             # An UPDATE also sets auto_now columns, as save() would.
             fields += [f for f in meta.concrete_fields if getattr(f, "auto_now", False) and f not in fields]
         self.fields = fields
@@ -220,9 +220,20 @@ def update_rows(
             cursor.executemany(sql, [[*columns.values(row), row[pk.attname]] for row in batch])
 
 
-def _staging_type(field: models.Field, connection: BaseDatabaseWrapper) -> str:
+def _column(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """The field of the column ``name`` (a field name or attname), not a reverse relation."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field), f"{name} is not a column of {model._meta.label}"
+    return field
+
+
+def _staging_type(field: models.Field[Any, Any], connection: BaseDatabaseWrapper) -> str:
     if isinstance(field, models.ForeignKey):
-        return field.target_field.rel_db_type(connection)
+        # Field.rel_db_type exists on every field; django-stubs declares it on a few subclasses only.
+        rel_db_type: str = field.target_field.rel_db_type(connection)  # type: ignore[attr-defined]
+        return rel_db_type
     if isinstance(field, models.AutoField | models.BigAutoField):
         return "bigint"
-    return field.db_type(connection).split(" CHECK")[0]
+    db_type = field.db_type(connection)
+    assert db_type is not None  # None only for fields without a column (many-to-many)
+    return db_type.split(" CHECK")[0]

@@ -7,9 +7,9 @@ ScopedManager whose reads must choose a scope (``visible_to(user)``, ``in_region
 
 from __future__ import annotations
 
-from typing import Any, Self, TypeVar
+from typing import Any, ClassVar, Protocol, Self, TypeVar, cast
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from jingzhun.core.codes import prefix_upper_bound
 
 M = TypeVar("M", bound=models.Model)
+# Covariant like django-stubs' QuerySet: a ScopedQuerySet[Member] is a ScopedQuerySet[Model].
+_M_co = TypeVar("_M_co", bound=models.Model, covariant=True)
 
 
 def code_prefix_q(field: str, prefix: str) -> Q:
@@ -35,14 +37,26 @@ def user_scope_prefix(user: Any) -> str | None:
     """The code prefix a user may see; '' means everything, None means nothing."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
-    return user.scope_prefix
+    prefix: str | None = user.scope_prefix
+    return prefix
+
+
+class RegionOwned(Protocol):
+    """A model that belongs to a region: ``scope_field`` names its region code column."""
+
+    scope_field: ClassVar[str]
+
+
+def scope_field_of(model: type[models.Model] | models.Model) -> str:
+    # Every model behind a ScopedQuerySet declares scope_field; models.Model itself does not.
+    return cast("type[RegionOwned] | RegionOwned", model).scope_field
 
 
 class UnscopedQueryError(RuntimeError):
     """A read of region-owned records that did not say whose view it is."""
 
 
-class ScopedQuerySet(models.QuerySet[Any]):
+class ScopedQuerySet(models.QuerySet[_M_co]):
     """Records that belong to a region (``scope_field`` names their code column).
 
     Through the model's ``objects`` manager (a ScopedManager) a read must first choose its scope:
@@ -58,12 +72,12 @@ class ScopedQuerySet(models.QuerySet[Any]):
     _scope_chosen: bool = True
 
     def _clone(self) -> Self:
-        clone = super()._clone()
+        clone: Self = super()._clone()  # type: ignore[misc]  # private QuerySet API, not in django-stubs
         clone._scope_chosen = self._scope_chosen
         return clone
 
     def _chosen(self) -> Self:
-        clone = self._chain()
+        clone: Self = self._chain()  # type: ignore[attr-defined]  # private QuerySet API, not in django-stubs
         clone._scope_chosen = True
         return clone
 
@@ -75,7 +89,7 @@ class ScopedQuerySet(models.QuerySet[Any]):
         return super(ScopedQuerySet, self._chosen()).none()  # nothing to leak
 
     def in_region(self, prefix: str) -> Self:
-        return self._chosen().filter(code_prefix_q(self.model.scope_field, prefix))
+        return self._chosen().filter(code_prefix_q(scope_field_of(self.model), prefix))
 
     def visible_to(self, user: Any) -> Self:
         prefix = user_scope_prefix(user)
@@ -139,18 +153,18 @@ class ScopedQuerySet(models.QuerySet[Any]):
         return super(ScopedQuerySet, self._chosen()).bulk_update(objs, fields, batch_size=batch_size)
 
 
-class ScopedManager(models.Manager[Any]):
+class ScopedManager(models.Manager[_M_co]):
     """The ``objects`` manager of region-owned models: its querysets must choose a scope before reading."""
 
-    def get_queryset(self) -> Any:
-        queryset = super().get_queryset()
+    def get_queryset(self) -> ScopedQuerySet[_M_co]:
+        # Built by from_queryset() with a ScopedQuerySet (sub)class, always.
+        queryset = cast(ScopedQuerySet[_M_co], super().get_queryset())
         queryset._scope_chosen = False
         return queryset
 
 
 def region_code_of(obj: models.Model) -> str:
-    field = obj.scope_field  # type: ignore[attr-defined]
-    return str(getattr(obj, field) or "")
+    return str(getattr(obj, scope_field_of(obj)) or "")
 
 
 def can_see_code(user: Any, code: str) -> bool:
@@ -158,11 +172,11 @@ def can_see_code(user: Any, code: str) -> bool:
     return prefix is not None and code.startswith(prefix)
 
 
-def get_visible_or_404(queryset: models.QuerySet[M], user: Any, **lookup: Any) -> M:
+def get_visible_or_404(queryset: ScopedQuerySet[M], user: Any, **lookup: Any) -> M:
     """The single-object access check: objects outside the user's scope do not exist for them."""
     try:
-        return queryset.visible_to(user).get(**lookup)  # type: ignore[attr-defined]
-    except queryset.model.DoesNotExist as exc:
+        return queryset.visible_to(user).get(**lookup)
+    except ObjectDoesNotExist as exc:  # get() raises only the queryset model's DoesNotExist
         raise Http404 from exc
 
 

@@ -7,7 +7,7 @@ import csv
 import io
 import tempfile
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -64,7 +64,7 @@ def read_csv_bytes(data: bytes) -> Table:
     return Table(headers=headers, rows=body, encoding=encoding)
 
 
-def iter_xlsx_rows(data: bytes, sheet: str | int = 0) -> Iterator[list[object]]:
+def iter_xlsx_rows(data: bytes, sheet: str | int = 0) -> Iterator[Sequence[object]]:
     from python_calamine import CalamineWorkbook
 
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -144,6 +144,15 @@ def csv_stream(header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> Iterator
 
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def attachment_disposition(filename: str) -> str:
+    """The Content-Disposition header of a download saved as ``filename`` (non-ASCII names included)."""
+    from django.utils.http import content_disposition_header
+
+    disposition = content_disposition_header(True, filename)
+    assert disposition is not None  # None only for an inline response without a file name
+    return disposition
 
 
 def xlsx_response(write: Callable[[IO[bytes]], None], filename: str) -> FileResponse:

@@ -106,7 +106,7 @@ def _prune(paths: Iterable[Path], keep_seconds: float, now: float | None) -> int
     return removed
 
 
-def write_export(job_id: object, write: Callable[[IO[bytes]], None]) -> Path:
+def write_export(job_id: object, write: Callable[[IO[bytes]], object]) -> Path:
     """Write an export beside its final name and move it there when complete: a download never sees a
     half-written file."""
     path = export_path(job_id)

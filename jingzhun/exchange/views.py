@@ -8,16 +8,18 @@ from dataclasses import asdict
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jingzhun.core.access import Capability, requires
 from jingzhun.core.scope import user_scope_prefix
-from jingzhun.core.tabular import XLSX_CONTENT_TYPE, xlsx_response
+from jingzhun.core.tabular import XLSX_CONTENT_TYPE, attachment_disposition, xlsx_response
+from jingzhun.core.types import AuthenticatedRequest
 from jingzhun.exchange import export, storage
 from jingzhun.exchange.errorbook import marked_workbook
 from jingzhun.exchange.forms import ImportUploadForm
@@ -33,7 +35,7 @@ from jingzhun.registry.models import Household
 imports = requires(Capability.EDIT, message=gettext_lazy("当前角色不能导入数据"))
 
 
-def _import_job(request: HttpRequest, job_id: str) -> Job:
+def _import_job(request: AuthenticatedRequest, job_id: str) -> Job:
     try:
         return visible_jobs(request).filter(kind="import_households").get(pk=job_id)
     except (Job.DoesNotExist, ValueError) as exc:
@@ -41,8 +43,8 @@ def _import_job(request: HttpRequest, job_id: str) -> Job:
 
 
 @requires(Capability.VIEW)
-def index(request: HttpRequest) -> HttpResponse:
-    recent = Job.objects.visible_to(request.user).filter(kind="import_households", created_by=request.user)[:20]
+def index(request: AuthenticatedRequest) -> HttpResponse:
+    recent = Job.objects.visible_to(request.user).filter(kind="import_households", created_by=request.user.pk)[:20]
     return render(
         request,
         "exchange/index.html",
@@ -51,21 +53,21 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Capability.VIEW)
-def template_download(request: HttpRequest) -> HttpResponse:
+def template_download(request: AuthenticatedRequest) -> HttpResponse:
     # The year the county is filling in: the latest with records in the user's area (not the calendar year,
     # whose records usually do not exist yet), unless one is asked for.
     year = requested_year(request) or default_year(user_scope_prefix(request.user) or "")
     response = HttpResponse(build_template(year), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition_header(True, f"建档立卡户信息导入模板_{year}.xlsx")
+    response["Content-Disposition"] = attachment_disposition(f"建档立卡户信息导入模板_{year}.xlsx")
     return response
 
 
 @require_POST
 @imports
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: AuthenticatedRequest) -> HttpResponse:
     form = ImportUploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        recent = Job.objects.visible_to(request.user).filter(kind="import_households", created_by=request.user)[:20]
+        recent = Job.objects.visible_to(request.user).filter(kind="import_households", created_by=request.user.pk)[:20]
         return render(request, "exchange/index.html", {"form": form, "recent": recent, "can_import": True})
     files = storage.store([(f.name, f.read()) for f in form.cleaned_data["files"]])
     names = "、".join(f["name"] for f in files)
@@ -82,7 +84,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Capability.VIEW)
-def import_detail(request: HttpRequest, job_id: str) -> HttpResponse:
+def import_detail(request: AuthenticatedRequest, job_id: str) -> HttpResponse:
     job = _import_job(request, job_id)
     # HTMX polls for the status block alone while the job runs.
     template = "exchange/_import_status.html" if request.headers.get("HX-Request") else "exchange/import_detail.html"
@@ -114,7 +116,7 @@ def import_detail(request: HttpRequest, job_id: str) -> HttpResponse:
 
 @require_POST
 @imports
-def commit(request: HttpRequest, job_id: str) -> HttpResponse:
+def commit(request: AuthenticatedRequest, job_id: str) -> HttpResponse:
     dry_run = _import_job(request, job_id)
     if dry_run.params.get("commit") or dry_run.status != JobStatus.SUCCEEDED or dry_run.result.get("issue_count"):
         messages.error(request, "只有预检通过的导入才能确认写入")
@@ -132,7 +134,7 @@ def commit(request: HttpRequest, job_id: str) -> HttpResponse:
 
 
 @requires(Capability.VIEW)
-def error_workbook(request: HttpRequest, job_id: str) -> HttpResponse:
+def error_workbook(request: AuthenticatedRequest, job_id: str) -> HttpResponse:
     job = _import_job(request, job_id)
     issues = (job.result or {}).get("issues", [])
     try:
@@ -142,11 +144,11 @@ def error_workbook(request: HttpRequest, job_id: str) -> HttpResponse:
         return redirect("exchange:import_detail", job_id=job.pk)
     data = marked_workbook(files, issues)
     response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition_header(True, "导入错误标注.xlsx")
+    response["Content-Disposition"] = attachment_disposition("导入错误标注.xlsx")
     return response
 
 
-def _filtered_households(request: HttpRequest) -> tuple[QuerySet[Household], HouseholdQuery]:
+def _filtered_households(request: AuthenticatedRequest) -> tuple[QuerySet[Household], HouseholdQuery]:
     """The household list's own filter form, so an export is exactly what the list shows."""
     form = HouseholdFilterForm(request.GET or None, user=request.user)
     query = HouseholdQuery.from_form(form)
@@ -154,13 +156,13 @@ def _filtered_households(request: HttpRequest) -> tuple[QuerySet[Household], Hou
 
 
 @requires(Capability.VIEW)
-def export_households(request: HttpRequest, fmt: str) -> HttpResponse:
+def export_households(request: AuthenticatedRequest, fmt: str) -> HttpResponseBase:
     households, query = _filtered_households(request)
     year = query.year
     stamp = dt.date.today().strftime("%Y%m%d")
     if fmt == "csv":
         response = StreamingHttpResponse(export.households_csv(households, year), content_type="text/csv")
-        response["Content-Disposition"] = content_disposition_header(True, f"户信息_{year}_{stamp}.csv")
+        response["Content-Disposition"] = attachment_disposition(f"户信息_{year}_{stamp}.csv")
         return response
     # A CSV streams as it is made; a workbook is complete only at its end. A large one is made in the
     # background with its progress shown, rather than in a request a proxy would cut off.
@@ -184,11 +186,11 @@ def export_households(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 @requires(Capability.VIEW)
-def export_file(request: HttpRequest, job_id: str) -> HttpResponse:
+def export_file(request: AuthenticatedRequest, job_id: str) -> FileResponse:
     """A workbook made in the background, for the user who asked for it, while it is kept."""
     try:
         job = visible_jobs(request).get(
-            pk=job_id, kind="export_households", created_by=request.user, status=JobStatus.SUCCEEDED
+            pk=job_id, kind="export_households", created_by=request.user.pk, status=JobStatus.SUCCEEDED
         )
     except (Job.DoesNotExist, ValueError) as exc:
         raise Http404 from exc
@@ -201,8 +203,8 @@ def export_file(request: HttpRequest, job_id: str) -> HttpResponse:
 
 
 @requires(Capability.VIEW)
-def export_members(request: HttpRequest) -> HttpResponse:
+def export_members(request: AuthenticatedRequest) -> StreamingHttpResponse:
     households, _query = _filtered_households(request)
     response = StreamingHttpResponse(export.members_csv(export.members_of(households)), content_type="text/csv")
-    response["Content-Disposition"] = content_disposition_header(True, f"成员信息_{dt.date.today():%Y%m%d}.csv")
+    response["Content-Disposition"] = attachment_disposition(f"成员信息_{dt.date.today():%Y%m%d}.csv")
     return response

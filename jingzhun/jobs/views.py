@@ -14,7 +14,7 @@ def visible_jobs(request: AuthenticatedRequest) -> QuerySet[Job]:
     """A user follows their own jobs; administrators and auditors see every job in their scope."""
     jobs = Job.objects.visible_to(request.user)
     if not (request.user.can_manage_users or request.user.can_read_audit):
-        jobs = jobs.filter(created_by=request.user)
+        jobs = jobs.filter(created_by=request.user.pk)
     return jobs
 
 

@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from jingzhun.core.formfields import choice_field
 from jingzhun.regions.models import Region, RegionFlag, flag_choices_for_level, not_retired_q
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # the national table to village level is about 30 MB as CSV
@@ -73,7 +74,8 @@ class RegionEditForm(forms.ModelForm):
         self.descendants_to_retire: list[Region] = []
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         valid_from, valid_to = data.get("valid_from"), data.get("valid_to")
         region: Region = self.instance
         if valid_from and valid_to and valid_to <= valid_from:
@@ -120,7 +122,7 @@ class RegionFlagForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.region = region
         self.instance.region = region
-        self.fields["flag"].choices = [("", "---------"), *flag_choices_for_level(region.level)]
+        choice_field(self, "flag").choices = [("", "---------"), *flag_choices_for_level(region.level)]
         self.fields["year"].widget.attrs.update({"min": FIRST_FLAG_YEAR, "max": dt.date.today().year + 1})
 
     def clean_year(self) -> int:
@@ -133,7 +135,8 @@ class RegionFlagForm(forms.ModelForm):
         return year
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         flag, year = data.get("flag"), data.get("year")
         # The (region, flag, year) constraint names the region, which is not a form field, so Django
         # would not check it before the database does.

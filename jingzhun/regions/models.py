@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -12,6 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from jingzhun.audit.models import AuditedModel
 from jingzhun.core import codes
 from jingzhun.core.scope import ScopedManager, ScopedQuerySet
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class RegionLevel(models.IntegerChoices):
@@ -41,7 +44,7 @@ def not_retired_q(on: dt.date | None = None, prefix: str = "") -> models.Q:
     return models.Q(**{f"{prefix}valid_to__isnull": True}) | models.Q(**{f"{prefix}valid_to__gt": on})
 
 
-class RegionQuerySet(ScopedQuerySet):
+class RegionQuerySet(ScopedQuerySet["Region"]):
     def not_retired(self, on: dt.date | None = None) -> RegionQuerySet:
         """Regions without a past 停用日期 (includes codes whose 启用日期 is still ahead)."""
         return self.filter(not_retired_q(on))
@@ -177,7 +180,7 @@ FLAG_LEVELS: dict[str, frozenset[int]] = {
 }
 
 
-def flag_choices_for_level(level: int) -> list[tuple[str, str]]:
+def flag_choices_for_level(level: int) -> list[tuple[str, StrOrPromise]]:
     return [(value, label) for value, label in RegionFlagKind.choices if level in FLAG_LEVELS.get(value, ())]
 
 

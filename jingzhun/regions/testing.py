@@ -10,7 +10,7 @@ from jingzhun.core.testing import RecordFactory
 from jingzhun.regions.models import Region
 
 
-class RegionFactory(RecordFactory):
+class RegionFactory(RecordFactory[Region]):
     class Meta:
         model = Region
         django_get_or_create = ("code",)

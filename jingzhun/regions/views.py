@@ -17,10 +17,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,7 +27,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from jingzhun.audit.context import audit_reason
 from jingzhun.core.access import Capability, has_capability, requires
 from jingzhun.core.scope import get_visible_or_404, require_write, user_scope_prefix
-from jingzhun.core.tabular import xlsx_response
+from jingzhun.core.tabular import attachment_disposition, xlsx_response
+from jingzhun.core.types import AuthenticatedRequest
 from jingzhun.regions import export as region_export
 from jingzhun.regions.forms import ReasonForm, RegionEditForm, RegionFlagForm, RegionUploadForm
 from jingzhun.regions.importer import ImportResult, import_regions
@@ -65,7 +65,7 @@ def _can_manage(user: Any) -> bool:
 
 @require_GET
 @requires(Capability.VIEW)
-def browse(request: HttpRequest) -> HttpResponse:
+def browse(request: AuthenticatedRequest) -> HttpResponse:
     """Start the drill-down at the top of the user's scope; a national user sees the provinces."""
     user = request.user
     if user.scope_region_id:
@@ -109,7 +109,7 @@ def _flag_table(region: Region, flags: list[RegionFlag]) -> dict[str, Any]:
 
 @require_GET
 @requires(Capability.VIEW)
-def detail(request: HttpRequest, code: str) -> HttpResponse:
+def detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
     user = request.user
     region = get_visible_or_404(Region.objects.all(), user, code=code)
     breadcrumb = region.breadcrumb(user)
@@ -144,7 +144,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_GET
 @requires(Capability.VIEW)
-def children(request: HttpRequest, code: str) -> HttpResponse:
+def children(request: AuthenticatedRequest, code: str) -> HttpResponse:
     """HTMX fragment: the next level of the tree under ``code``."""
     region = get_visible_or_404(Region.objects.all(), request.user, code=code)
     show_retired = _show_retired(request)
@@ -157,7 +157,7 @@ def children(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_GET
 @requires(Capability.VIEW)
-def export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
+def export(request: AuthenticatedRequest, code: str, fmt: str) -> FileResponse | StreamingHttpResponse:
     """The visible subtree of ``code`` as CSV or XLSX (retired codes with ?retired=1)."""
     region = get_visible_or_404(Region.objects.all(), request.user, code=code)
     rows = region_export.export_rows(request.user, region, include_retired=_show_retired(request))
@@ -168,11 +168,11 @@ def export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     if fmt != "csv":
         raise Http404
     response = StreamingHttpResponse(region_export.csv_lines(rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Content-Disposition"] = attachment_disposition(filename)
     return response
 
 
-def _editable_region(request: HttpRequest, code: str) -> Region:
+def _editable_region(request: AuthenticatedRequest, code: str) -> Region:
     """The region, if visible (else 404) and the user may change reference data there (else 403)."""
     region = get_visible_or_404(Region.objects.all(), request.user, code=code)
     require_write(request.user, region.code)
@@ -180,7 +180,7 @@ def _editable_region(request: HttpRequest, code: str) -> Region:
 
 
 def _edit_page(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     region: Region,
     form: RegionEditForm | None = None,
     flag_form: RegionFlagForm | None = None,
@@ -203,7 +203,7 @@ def _edit_page(
 
 @require_http_methods(["GET", "POST"])
 @edits_regions
-def edit(request: HttpRequest, code: str) -> HttpResponse:
+def edit(request: AuthenticatedRequest, code: str) -> HttpResponse:
     """Name, 城乡分类代码 and validity dates; saved through AuditedModel, so each change is logged."""
     region = _editable_region(request, code)
     if request.method != "POST":
@@ -229,7 +229,7 @@ def edit(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 @edits_regions
-def flag_add(request: HttpRequest, code: str) -> HttpResponse:
+def flag_add(request: AuthenticatedRequest, code: str) -> HttpResponse:
     region = _editable_region(request, code)
     form = RegionFlagForm(request.POST, region=region)
     if not form.is_valid():
@@ -242,7 +242,7 @@ def flag_add(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 @edits_regions
-def flag_delete(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def flag_delete(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     """Remove a mistaken flag record (the audit log keeps what it said)."""
     region = _editable_region(request, code)
     try:
@@ -262,7 +262,7 @@ def flag_delete(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 # ---- Import (administrators) -------------------------------------------------------------------------
 
 
-def _import_scope(request: HttpRequest) -> str:
+def _import_scope(request: AuthenticatedRequest) -> str:
     """The prefix the administrator may change through an import; refuses everyone else (403)."""
     user = request.user
     prefix = user_scope_prefix(user)
@@ -302,7 +302,7 @@ def _remove_stale_uploads() -> None:
 
 
 def _import_page(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     form: RegionUploadForm,
     result: ImportResult | None = None,
     pending: dict[str, Any] | None = None,
@@ -320,7 +320,7 @@ def _import_page(
 
 @require_http_methods(["GET", "POST"])
 @requires(Capability.MANAGE_REFERENCE, message=gettext_lazy("只有系统管理员可以导入行政区划"))
-def import_upload(request: HttpRequest) -> HttpResponse:
+def import_upload(request: AuthenticatedRequest) -> HttpResponse:
     """Upload → validate the whole file without writing → preview; the file waits for confirmation."""
     scope = _import_scope(request)
     if request.method != "POST":
@@ -350,7 +350,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @requires(Capability.MANAGE_REFERENCE, message=gettext_lazy("只有系统管理员可以导入行政区划"))
-def import_confirm(request: HttpRequest) -> HttpResponse:
+def import_confirm(request: AuthenticatedRequest) -> HttpResponse:
     """Write the previewed file: validated again inside the writing transaction, all or nothing."""
     scope = _import_scope(request)
     pending = request.session.get(SESSION_KEY)
@@ -382,7 +382,7 @@ def import_confirm(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @requires(Capability.MANAGE_REFERENCE, message=gettext_lazy("只有系统管理员可以导入行政区划"))
-def import_cancel(request: HttpRequest) -> HttpResponse:
+def import_cancel(request: AuthenticatedRequest) -> HttpResponse:
     _import_scope(request)
     _discard_pending(request)
     messages.info(request, _("已取消导入"))

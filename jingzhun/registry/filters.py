@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from jingzhun.core import codes
+from jingzhun.core.formfields import choice_field
 from jingzhun.core.scope import code_prefix_q
 from jingzhun.policy import services as policy
 from jingzhun.regions.models import Region
@@ -111,6 +113,8 @@ class HouseholdFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": _("姓名 / 证件号码或后4–6位 / 户编号"), "type": "search"}),
     )
 
+    data: MutableMapping[str, Any]  # a copy of the query: from_form() sets the year actually listed
+
     def __init__(self, data: Any, *, user: Any) -> None:
         data = data.copy() if data is not None else {}
         if not data.get("region") and data.get("village"):
@@ -121,10 +125,13 @@ class HouseholdFilterForm(forms.Form):
         # templates would cost more than the whole database work of the page).
         self.region_options = region_options(user)
         self.fields["region"].widget = forms.HiddenInput()
-        self.fields["year"].choices = [(y, str(y)) for y in year_range()]
-        self.fields["exit_status"].choices = [("", _("全部")), *policy.choices("exit_status", blank=False)]
-        self.fields["attribute"].choices = [("", _("全部")), *policy.choices("household_attribute", blank=False)]
-        self.fields["cause"].choices = [("", _("全部")), *policy.choices("poverty_cause", blank=False)]
+        choice_field(self, "year").choices = [(y, str(y)) for y in year_range()]
+        choice_field(self, "exit_status").choices = [("", _("全部")), *policy.choices("exit_status", blank=False)]
+        choice_field(self, "attribute").choices = [
+            ("", _("全部")),
+            *policy.choices("household_attribute", blank=False),
+        ]
+        choice_field(self, "cause").choices = [("", _("全部")), *policy.choices("poverty_cause", blank=False)]
 
     def region_groups(self) -> list[dict[str, Any]]:
         """The region choices as [{label, options: [(code, name, selected)]}] (label None = no optgroup)."""

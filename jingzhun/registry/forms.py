@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from jingzhun.core.codes import Level
+from jingzhun.core.formfields import choice_field
 from jingzhun.policy import services as policy
 from jingzhun.policy.income import DEDUCTION_ITEMS, INCOME_ITEMS
 from jingzhun.regions.models import Region
@@ -39,6 +40,12 @@ from jingzhun.registry.quality.codes import ID_TYPE_OTHER, REGISTERED, SEX_CODES
 from jingzhun.registry.quality.facts import HouseholdFacts, MemberFacts, YearFacts
 from jingzhun.registry.quality.rule import Problem
 from jingzhun.registry.quality.rules import attributes, employment, identity, income, land, yearly
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+# Headings and the fields under each, in page order.
+Sections = tuple[tuple["StrOrPromise", tuple[str, ...]], ...]
 
 MOBILE = employment.PHONE_RE  # what the rules take for a mobile number
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
@@ -69,7 +76,7 @@ class CodeFieldsMixin:
     required_codes: tuple[str, ...] = ()
     fields: dict[str, forms.Field]
     instance: Any
-    initial: dict[str, Any]
+    initial: MutableMapping[str, Any]
 
     def setup_code_fields(self, year: int) -> None:
         for name, field in list(self.fields.items()):
@@ -119,11 +126,11 @@ def clean_household_number(value: str | None) -> str:
 class SectionsMixin:
     """Fields grouped under headings (``sections``) for the templates; fields not listed go last."""
 
-    sections: tuple[tuple[Any, tuple[str, ...]], ...] = ()
+    sections: Sections = ()
 
-    def section_fields(self) -> list[tuple[Any, list[forms.BoundField]]]:
+    def section_fields(self) -> list[tuple[StrOrPromise, list[forms.BoundField]]]:
         listed: set[str] = set()
-        out = []
+        out: list[tuple[StrOrPromise, list[forms.BoundField]]] = []
         for title, names in self.sections:
             present = [self[n] for n in names if n in self.fields]  # type: ignore[index,attr-defined]
             listed.update(names)
@@ -147,7 +154,7 @@ class ReasonMixin(forms.Form):
 # ---------------------------------------------------------------------------------------------- 户
 
 
-HOUSEHOLD_SECTIONS = (
+HOUSEHOLD_SECTIONS: Sections = (
     (
         _("基本信息"),
         (
@@ -239,8 +246,10 @@ class HouseholdForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm
         groups = Region.objects.none()
         if village_code:
             groups = Region.objects.visible_to(user).filter(level=Level.GROUP, parent_id=str(village_code))
-        self.fields["group"].queryset = groups.order_by("code")
-        self.fields["group"].empty_label = _("（不分组）")
+        group = self.fields["group"]
+        assert isinstance(group, forms.ModelChoiceField)  # the model's foreign key
+        group.queryset = groups.order_by("code")
+        group.empty_label = _("（不分组）")
         self.fields["household_number"].required = False
         self.fields["household_number"].help_text = _("留空则按“村代码 + 4 位顺序号”自动生成")
         if editing:
@@ -270,7 +279,8 @@ class HouseholdForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm
         return account
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         village, group = data.get("village"), data.get("group")
         if village is not None and group is not None and group.parent_id != village.code:
             self.add_error("group", _("村民小组不属于所选行政村"))
@@ -318,7 +328,7 @@ class HouseholdForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm
 # ---------------------------------------------------------------------------------------------- 人
 
 
-MEMBER_SECTIONS = (
+MEMBER_SECTIONS: Sections = (
     (
         _("身份信息"),
         ("name", "id_type", "id_number", "sex", "birth_date", "relationship", "ethnicity", "phone"),
@@ -386,9 +396,10 @@ class MemberForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm):
             self.fields["relationship"].disabled = True
             self.fields["relationship"].help_text = _("变更户主请使用“变更户主”")
         elif self._household_head() is not None:
-            self.fields["relationship"].choices = [
-                c for c in self.fields["relationship"].choices if c[0] != HEAD_RELATIONSHIP
-            ]
+            relationship = choice_field(self, "relationship")
+            choices = relationship.choices
+            assert isinstance(choices, list)  # a field keeps its choices as a list of pairs
+            relationship.choices = [c for c in choices if c[0] != HEAD_RELATIONSHIP]
         if self.instance.pk is None:
             del self.fields["audit_note"]
 
@@ -410,7 +421,8 @@ class MemberForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm):
         return name
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         self._clean_identity(data)
         self._clean_relationship(data)
         self._clean_schooling(data)
@@ -532,7 +544,7 @@ class MemberAddForm(MemberForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["reason"].choices = [
+        choice_field(self, "reason").choices = [
             c for c in policy.choices("member_addition", self.year) if c[0] in ("", *ADDITION_REASONS)
         ]
         self.initial.setdefault("date", today())
@@ -564,11 +576,14 @@ class MemberRemoveForm(forms.Form):
     def __init__(self, *args: Any, member: Member, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.member = member
-        self.fields["reason"].choices = [c for c in policy.choices("member_removal") if c[0] in ("", *REMOVAL_REASONS)]
+        choice_field(self, "reason").choices = [
+            c for c in policy.choices("member_removal") if c[0] in ("", *REMOVAL_REASONS)
+        ]
         self.initial.setdefault("date", today())
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         date = data.get("date")
         if date and date > today():
             self.add_error("date", _("减少日期不能晚于今天"))
@@ -614,11 +629,12 @@ class MemberMoveForm(TargetHouseholdMixin):
     def __init__(self, *args: Any, member: Member, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.member, self.user, self.source = member, user, member.household
-        self.fields["relationship"].choices = relationship_choices()
+        choice_field(self, "relationship").choices = relationship_choices()
         self.initial.setdefault("date", today())
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("date") and data["date"] > today():
             self.add_error("date", _("迁移日期不能晚于今天"))
         if self.source.active_members().count() == 1:
@@ -645,7 +661,7 @@ class ChangeHeadForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.household = household
         self.members = list(household.active_members().order_by("relationship", "birth_date"))
-        self.fields["new_head"].choices = [("", "---------")] + [
+        choice_field(self, "new_head").choices = [("", "---------")] + [
             (m.pk, f"{m.name}（{m.label('relationship')}）")
             for m in self.members
             if m.relationship != HEAD_RELATIONSHIP
@@ -657,7 +673,8 @@ class ChangeHeadForm(forms.Form):
         return [self[f"rel_{m.pk}"] for m in self.members]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         new_head = data.get("new_head")
         if data.get("date") and data["date"] > today():
             self.add_error("date", _("变更日期不能晚于今天"))
@@ -688,8 +705,8 @@ class HouseholdSplitForm(forms.Form):
             if m.relationship != HEAD_RELATIONSHIP
         ]
         choices = [(m.pk, f"{m.name}（{m.label('relationship')}）") for m in self.candidates]
-        self.fields["members"].choices = choices
-        self.fields["new_head"].choices = [("", "---------"), *choices]
+        choice_field(self, "members").choices = choices
+        choice_field(self, "new_head").choices = [("", "---------"), *choices]
         _relationship_fields(self, self.candidates)
         self.initial.setdefault("date", today())
 
@@ -703,7 +720,8 @@ class HouseholdSplitForm(forms.Form):
         return number
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         chosen, new_head = data.get("members") or [], data.get("new_head")
         if data.get("date") and data["date"] > today():
             self.add_error("date", _("分户日期不能晚于今天"))
@@ -743,7 +761,8 @@ class HouseholdMergeForm(TargetHouseholdMixin):
         return [self[f"rel_{m.pk}"] for m in self.members]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("date") and data["date"] > today():
             self.add_error("date", _("合户日期不能晚于今天"))
         for m in self.members:
@@ -806,7 +825,8 @@ class HouseholdYearForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.Model
             del self.fields["audit_note"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for name in self.income_fields:
             if name in data and data[name] is None:
                 data[name] = Decimal("0")

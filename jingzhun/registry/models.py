@@ -7,7 +7,7 @@ Derived figures (family size, net and per-capita income, village counts) are com
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import Q
@@ -17,8 +17,22 @@ from jingzhun.audit.models import AuditedModel
 from jingzhun.core.scope import ScopedManager, ScopedQuerySet
 from jingzhun.policy import services as policy
 
-MONEY = {"max_digits": 12, "decimal_places": 2, "default": Decimal("0")}
-AREA = {"max_digits": 8, "decimal_places": 2, "null": True, "blank": True}
+if TYPE_CHECKING:
+    from django.db.models.expressions import Combinable
+    from django_stubs_ext import StrOrPromise
+
+
+def money_field(verbose_name: StrOrPromise) -> models.DecimalField[str | float | Decimal | Combinable, Decimal]:
+    """An amount in 元: always present, 0 until entered."""
+    return models.DecimalField(verbose_name, max_digits=12, decimal_places=2, default=Decimal("0"))
+
+
+def area_field(
+    verbose_name: StrOrPromise,
+) -> models.DecimalField[str | float | Decimal | Combinable | None, Decimal | None]:
+    """An area (亩, ㎡): empty when not surveyed."""
+    return models.DecimalField(verbose_name, max_digits=8, decimal_places=2, null=True, blank=True)
+
 
 HEAD_RELATIONSHIP = "01"
 
@@ -46,7 +60,7 @@ class CodedFields:
         return policy.label(table, value) if table and isinstance(value, str) else None
 
 
-class HouseholdQuerySet(ScopedQuerySet):
+class HouseholdQuerySet(ScopedQuerySet["Household"]):
     def active(self) -> HouseholdQuerySet:
         return self.filter(status=HouseholdStatus.ACTIVE)
 
@@ -90,18 +104,18 @@ class Household(CodedFields, AuditedModel):
     monitoring_category = models.CharField(_("监测对象类别"), max_length=2, blank=True)
 
     # 生产条件
-    paddy_land_mu = models.DecimalField(_("水田面积（亩）"), **AREA)
-    dry_land_mu = models.DecimalField(_("旱地面积（亩）"), **AREA)
-    forest_land_mu = models.DecimalField(_("林地面积（亩）"), **AREA)
-    returned_forest_mu = models.DecimalField(_("退耕还林（草）面积（亩）"), **AREA)
-    orchard_mu = models.DecimalField(_("林果面积（亩）"), **AREA)
-    pasture_mu = models.DecimalField(_("牧草地面积（亩）"), **AREA)
-    water_surface_mu = models.DecimalField(_("水面面积（亩）"), **AREA)
+    paddy_land_mu = area_field(_("水田面积（亩）"))
+    dry_land_mu = area_field(_("旱地面积（亩）"))
+    forest_land_mu = area_field(_("林地面积（亩）"))
+    returned_forest_mu = area_field(_("退耕还林（草）面积（亩）"))
+    orchard_mu = area_field(_("林果面积（亩）"))
+    pasture_mu = area_field(_("牧草地面积（亩）"))
+    water_surface_mu = area_field(_("水面面积（亩）"))
     in_mutual_fund = models.BooleanField(_("是否参加扶贫互助资金组织"), default=False)
     in_cooperative = models.BooleanField(_("是否加入农民专业合作社"), default=False)
 
     # 生活条件
-    housing_area_m2 = models.DecimalField(_("住房面积（㎡）"), **AREA)
+    housing_area_m2 = area_field(_("住房面积（㎡）"))
     housing_structure = models.CharField(_("房屋主要结构"), max_length=2, blank=True)
     housing_built_year = models.PositiveSmallIntegerField(_("建房年份"), null=True, blank=True)
     is_dangerous_house = models.BooleanField(_("是否危房户"), null=True, blank=True)
@@ -170,7 +184,7 @@ class Household(CodedFields, AuditedModel):
         return sum((p or Decimal("0") for p in parts), Decimal("0"))
 
 
-class MemberQuerySet(ScopedQuerySet):
+class MemberQuerySet(ScopedQuerySet["Member"]):
     def active(self) -> MemberQuerySet:
         return self.filter(status=MemberStatus.ACTIVE)
 
@@ -285,18 +299,18 @@ class HouseholdYear(CodedFields, AuditedModel):
     other_cause_1 = models.CharField(_("其他致贫原因一"), max_length=2, blank=True)
     other_cause_2 = models.CharField(_("其他致贫原因二"), max_length=2, blank=True)
     cause_note = models.CharField(_("致贫原因说明"), max_length=200, blank=True)
-    wage_income = models.DecimalField(_("工资性收入"), **MONEY)
-    business_income = models.DecimalField(_("生产经营性收入"), **MONEY)
-    property_income = models.DecimalField(_("财产性收入"), **MONEY)
-    transfer_income = models.DecimalField(_("转移性收入"), **MONEY)
-    claims_income = models.DecimalField(_("理赔收入"), **MONEY)
-    production_expense = models.DecimalField(_("生产经营性支出"), **MONEY)
-    compliant_out_of_pocket = models.DecimalField(_("合规自付支出"), **MONEY)
+    wage_income = money_field(_("工资性收入"))
+    business_income = money_field(_("生产经营性收入"))
+    property_income = money_field(_("财产性收入"))
+    transfer_income = money_field(_("转移性收入"))
+    claims_income = money_field(_("理赔收入"))
+    production_expense = money_field(_("生产经营性支出"))
+    compliant_out_of_pocket = money_field(_("合规自付支出"))
     # Derived by the income formula in force for the year (never typed); kept so the year reproduces.
     member_count = models.PositiveSmallIntegerField(_("家庭人口数"), default=0)
-    total_income = models.DecimalField(_("家庭总收入"), **MONEY)
-    net_income = models.DecimalField(_("家庭纯收入"), **MONEY)
-    per_capita_net_income = models.DecimalField(_("家庭年人均纯收入"), **MONEY)
+    total_income = money_field(_("家庭总收入"))
+    net_income = money_field(_("家庭纯收入"))
+    per_capita_net_income = money_field(_("家庭年人均纯收入"))
     food_clothing_secure = models.BooleanField(_("不愁吃不愁穿"), null=True, blank=True)
     education_secure = models.BooleanField(_("义务教育有保障"), null=True, blank=True)
     medical_secure = models.BooleanField(_("基本医疗有保障"), null=True, blank=True)

@@ -36,7 +36,7 @@ def test_insert_rows_returns_the_new_ids_and_stores_values_and_defaults(tree):
 
 
 def test_dates_decimals_and_booleans_round_trip(tree):
-    household = HouseholdFactory(village_id=tree.village_a1)
+    household = HouseholdFactory.create(village_id=tree.village_a1)
     member = {
         "household_id": household.pk,
         "member_number": household.household_number + "01",
@@ -72,8 +72,8 @@ def test_dates_decimals_and_booleans_round_trip(tree):
 
 
 def test_update_rows_changes_only_the_named_fields_and_touches_updated_at(tree):
-    a = HouseholdFactory(village_id=tree.village_a1, phone="111", bank_name="甲")
-    b = HouseholdFactory(village_id=tree.village_a1, phone="222", bank_name="乙")
+    a = HouseholdFactory.create(village_id=tree.village_a1, phone="111", bank_name="甲")
+    b = HouseholdFactory.create(village_id=tree.village_a1, phone="222", bank_name="乙")
     before = Household.objects.unscoped().get(pk=a.pk).updated_at
     with transaction.atomic():
         update_rows(
@@ -107,7 +107,7 @@ def test_a_generator_must_yield_the_count_it_announced(tree):
 
 @pytest.mark.skipif("connection.vendor != 'sqlite'")
 def test_sqlite_ids_are_never_reused_after_a_delete(tree):
-    household = HouseholdFactory(village_id=tree.village_a1)
+    household = HouseholdFactory.create(village_id=tree.village_a1)
     highest = household.pk
     Household.objects.unscoped().filter(pk=highest).delete()
     for count in (2, SMALL + 1):

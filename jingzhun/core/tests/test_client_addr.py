@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.test import RequestFactory
 
 from jingzhun.audit.middleware import client_addr
 
 
 def request(remote: str, forwarded: str | None = None):
-    meta = {"REMOTE_ADDR": remote}
+    meta: dict[str, Any] = {"REMOTE_ADDR": remote}
     if forwarded is not None:
         meta["HTTP_X_FORWARDED_FOR"] = forwarded
     return RequestFactory().get("/", **meta)

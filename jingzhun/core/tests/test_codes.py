@@ -133,6 +133,7 @@ def test_prefix_upper_bound(prefix, upper):
 def test_prefix_range_contains_exactly_the_subtree(prefix):
     # Every code with the prefix lies in [prefix, upper); the neighbours just outside do not.
     upper = codes.prefix_upper_bound(prefix)
+    assert upper is not None
     inside = [prefix.ljust(12, "0"), prefix.ljust(12, "9"), prefix.ljust(15, "9")]
     for code in inside:
         assert prefix <= code < upper

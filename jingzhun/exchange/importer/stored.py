@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db.models import QuerySet
 
@@ -20,6 +20,16 @@ from jingzhun.exchange.importer.rows import (
     RowValues,
 )
 from jingzhun.registry.models import Household, HouseholdYear, Member, MemberStatus
+
+
+class ActivePerson(TypedDict):
+    """Where a person named by ID is active now: all that linking an import's rows needs."""
+
+    id: int
+    id_number: str
+    household_id: int
+    relationship: str
+    name: str
 
 
 class StoredRows:
@@ -43,7 +53,7 @@ class StoredRows:
 
 def existing_households(
     households: list[HouseholdIn], members: list[RowIn]
-) -> tuple[dict[str, RowValues], dict[int, RowValues], dict[str, dict[str, Any]]]:
+) -> tuple[dict[str, RowValues], dict[int, RowValues], dict[str, ActivePerson]]:
     """Existing households (by number and by id) and active members (by ID), queried set-wise: the
     households the rows name by 户编号, those whose head or member they name by ID, and where each person
     named is active now."""
@@ -59,7 +69,7 @@ def existing_households(
     ids |= {h.values["head_id_number"] for h in households if h.values.get("head_id_number")}
     # Only what linking needs: where each person is now (the full rows of the households being updated
     # are loaded once, by existing_members).
-    by_id: dict[str, dict[str, Any]] = {}
+    by_id: dict[str, ActivePerson] = {}
     for chunk in chunked(sorted(ids), CHUNK):
         for person in (
             Member.objects.unscoped()

@@ -9,13 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
 
 from jingzhun.core import codes as region_codes
 from jingzhun.core.batching import chunked
 from jingzhun.exchange.importer.report import Issue
 from jingzhun.exchange.importer.rows import CHUNK, HouseholdIn, RowIn, RowValues
-from jingzhun.exchange.importer.stored import existing_households
+from jingzhun.exchange.importer.stored import ActivePerson, existing_households
 from jingzhun.regions.models import Region
 from jingzhun.registry.idcard import IdNumberError, parse_id_number
 from jingzhun.registry.models import HEAD_RELATIONSHIP, Household
@@ -199,7 +198,7 @@ def link_and_validate(
 def _check_not_active_elsewhere(
     m: RowIn,
     household_pk: int | None,
-    by_id: dict[str, dict[str, Any]],
+    by_id: dict[str, ActivePerson],
     by_pk: dict[int, RowValues],
     issues: list[Issue],
 ) -> None:

@@ -380,7 +380,7 @@ def test_data_quality_warnings_do_not_block_and_are_recorded(tree):
     recorded = QualityIssue.objects.unscoped().filter(household=Household.objects.unscoped().get())
     assert recorded.count() == report.warnings
     assert {i.level for i in recorded} == {"warning"}
-    assert any("医疗保险" in i.message and i.member.name == "王建国" for i in recorded)
+    assert any("医疗保险" in i.message and i.member is not None and i.member.name == "王建国" for i in recorded)
 
     # Importing the corrected row again replaces the household's recorded issues.
     members[0][11] = "否"

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db
 
 
 def chart_data(html: str) -> dict:
-    return json.loads(re.search(r'<script id="chart-data" type="application/json">(.*?)</script>', html, re.S).group(1))
+    found = re.search(r'<script id="chart-data" type="application/json">(.*?)</script>', html, re.S)
+    assert found is not None
+    return json.loads(found.group(1))
 
 
 def test_home_counts_and_charts_follow_scope(client, tree, make_user):

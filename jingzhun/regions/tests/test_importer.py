@@ -62,7 +62,7 @@ def test_file_with_every_error_kind_names_each_line_and_writes_nothing(tree):
     result = import_regions(data, "bad.csv")
     assert not result.ok
     by_line = {e.line: e.message for e in result.errors}
-    assert sorted(by_line) == [3, 5, 6, 7, 8, 9]
+    assert set(by_line) == {3, 5, 6, 7, 8, 9}
     assert "非数字" in by_line[3]
     assert "重复" in by_line[5] and "第 4 行" in by_line[5]
     assert "上级 440199000000 不存在" in by_line[6]
@@ -110,7 +110,10 @@ def test_short_codes_are_normalised_to_12_digits(tree):
     township = Region.objects.unscoped().get(code="440103001000")
     assert township.level == 4
     assert township.parent_id == "440103000000"
-    assert township.parent.parent.parent.code == "440000000000"
+    county = township.parent
+    city = county.parent if county else None
+    province = city.parent if city else None
+    assert province is not None and province.code == "440000000000"
 
 
 @pytest.mark.django_db

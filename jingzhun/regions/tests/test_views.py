@@ -290,6 +290,7 @@ def test_reference_admin_edits_a_region_with_an_audited_reason(tree, system_admi
     region = Region.objects.unscoped().get(code=tree.village_a1)
     assert (region.name, region.urban_rural_code, region.valid_from) == ("甲一新村", "220", dt.date(2015, 1, 1))
     entry = AuditEntry.objects.order_by("id").last()
+    assert entry is not None
     assert AuditEntry.objects.count() == before + 1
     assert (entry.action, entry.object_id, entry.actor_id, entry.reason) == (
         "update",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from jingzhun.policy.income import DEDUCTION_ITEMS, INCOME_ITEMS, IncomeFormulaSpec
@@ -18,9 +18,11 @@ from jingzhun.registry.idcard import DISABILITY_CATEGORIES, IdNumberError, age_o
 from jingzhun.registry.models import (
     HEAD_RELATIONSHIP,
     Household,
+    HouseholdQuerySet,
     HouseholdStatus,
     HouseholdYear,
     Member,
+    MemberQuerySet,
     MemberStatus,
 )
 
@@ -126,7 +128,7 @@ class MemberCard:
     generated_on: dt.date
 
 
-def card_queryset() -> QuerySet[Household]:
+def card_queryset() -> HouseholdQuerySet:
     """Everything the 明白卡 needs in three queries, whatever the household's size."""
     return Household.objects.select_related("village", "group").prefetch_related(
         Prefetch(
@@ -140,7 +142,7 @@ def card_queryset() -> QuerySet[Household]:
     )
 
 
-def member_card_queryset() -> QuerySet[Member]:
+def member_card_queryset() -> MemberQuerySet:
     return Member.objects.select_related("household__village", "household__group")
 
 

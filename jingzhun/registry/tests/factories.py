@@ -22,7 +22,7 @@ def valid_id(birth: dt.date = dt.date(1970, 5, 17), sex: str = "1", area: str = 
     return make_id_number(f"{int(area) + n // 500:06d}", birth, (n % 500) * 2 + (sex == "1"), sex)
 
 
-class HouseholdFactory(RecordFactory):
+class HouseholdFactory(RecordFactory[Household]):
     class Meta:
         model = Household
 
@@ -45,7 +45,7 @@ class HouseholdFactory(RecordFactory):
     tekun_status = "0"
 
 
-class MemberFactory(RecordFactory):
+class MemberFactory(RecordFactory[Member]):
     class Meta:
         model = Member
 
@@ -68,7 +68,7 @@ class MemberFactory(RecordFactory):
     addition_reason = "1"
 
 
-class HouseholdYearFactory(RecordFactory):
+class HouseholdYearFactory(RecordFactory[HouseholdYear]):
     class Meta:
         model = HouseholdYear
 
@@ -97,7 +97,7 @@ class HouseholdYearFactory(RecordFactory):
 
 def household_with_members(village: str = "431102100201", size: int = 3, **kwargs) -> Household:
     """A household: head (b. 1970, male), spouse (b. 1972, female), then children born 2000+."""
-    household = HouseholdFactory(village_id=village, **kwargs)
+    household = HouseholdFactory.create(village_id=village, **kwargs)
     MemberFactory(household=household, name="张大山", sex="1", birth_date=dt.date(1970, 5, 17))
     if size >= 2:
         MemberFactory(household=household, name="李秀英", sex="2", birth_date=dt.date(1972, 3, 8), relationship="02")

@@ -13,11 +13,13 @@ pytestmark = pytest.mark.django_db
 
 
 def test_code_fields_show_their_labels_in_the_audit_log(tree):
-    record = HouseholdYearFactory(household=household_with_members(tree.village_a1, size=1), year=2025)
+    record = HouseholdYearFactory.create(household=household_with_members(tree.village_a1, size=1), year=2025)
     cause = policy.code_for_label("poverty_cause", "因学")
+    assert cause is not None
     record.main_cause = cause
     record.save()
     entry = AuditEntry.objects.filter(object_type="registry.householdyear").order_by("-id").first()
+    assert entry is not None
     change = next(c for c in field_changes(entry) if c.name == "main_cause")
     assert change.after == f"因学（{cause}）"
     assert "因学" in changes_text(entry)

@@ -492,6 +492,7 @@ def test_household_card_queries_do_not_grow_with_members(client, make_user, tree
     with django_assert_max_num_queries(11):
         assert client.get(reverse("registry:household_card_pdf", args=[household.pk])).status_code == 200
     member = Member.objects.unscoped().filter(household=household).last()
+    assert member is not None
     with django_assert_max_num_queries(14):
         assert client.get(reverse("registry:member_card", args=[member.pk])).status_code == 200
     with django_assert_max_num_queries(12):

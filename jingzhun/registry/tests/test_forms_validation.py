@@ -95,11 +95,13 @@ class TestMemberIdentity:
 
     def test_person_active_in_another_household(self, hh, tree):
         other = household_with_members(tree.village_a2, size=1)
+        assert other.head is not None
         e = errors(MemberForm(member_data(id_number=other.head.id_number, relationship="99"), household=hh))
         assert "同一人只能在一个户中" in e["id_number"][0]
 
     def test_same_person_by_disability_number_is_also_caught(self, hh, tree):
         other = household_with_members(tree.village_a2, size=1)
+        assert other.head is not None
         cert = other.head.id_number + "41"
         data = member_data(id_type="2", id_number=cert, health="4", relationship="99", sex="1")
         e = errors(MemberForm(data, household=hh))

@@ -66,13 +66,13 @@ class TestConfiguredFormula:
         elsewhere = household_with_members(tree.other_village, size=2)
         kwargs = {"year": 2025, "claims_income": D("1000"), "wage_income": D("9000"), "business_income": D("0")}
         kwargs |= {"transfer_income": D("0"), "production_expense": D("0")}
-        before_here = HouseholdYearFactory(household=here, **kwargs)
+        before_here = HouseholdYearFactory.create(household=here, **kwargs)
         assert before_here.net_income == D("9000.00")
 
         IncomeFormula.objects.create(year_from=2021, region_prefix="431102", include_claims_income=True)
         here_record = HouseholdYear.objects.unscoped().get(pk=before_here.pk)
         services.save_year(here_record)
-        there_record = HouseholdYearFactory(household=elsewhere, **kwargs)
+        there_record = HouseholdYearFactory.create(household=elsewhere, **kwargs)
 
         assert (here_record.net_income, here_record.per_capita_net_income) == (D("10000.00"), D("5000.00"))
         assert (there_record.net_income, there_record.per_capita_net_income) == (D("9000.00"), D("4500.00"))
@@ -80,8 +80,8 @@ class TestConfiguredFormula:
     def test_formula_applies_from_its_year_on(self, tree):
         IncomeFormula.objects.create(year_from=2023, region_prefix="431102", include_claims_income=True)
         h = household_with_members(tree.village_a1, size=1)
-        old = HouseholdYearFactory(household=h, year=2020, claims_income=D("1000"))
-        new = HouseholdYearFactory(household=h, year=2024, claims_income=D("1000"))
+        old = HouseholdYearFactory.create(household=h, year=2020, claims_income=D("1000"))
+        new = HouseholdYearFactory.create(household=h, year=2024, claims_income=D("1000"))
         assert new.net_income - old.net_income == D("1000.00")
 
 
@@ -91,8 +91,8 @@ class TestReproducibility:
         # "2025" is last year's record (the latest one, which follows the household); 2019 is history.
         last_year = dt.date.today().year - 1
         h = household_with_members(tree.village_a1, size=3)
-        y2019 = HouseholdYearFactory(household=h, year=2019, wage_income=D("9000"))
-        y2025 = HouseholdYearFactory(household=h, year=last_year, wage_income=D("20000"))
+        y2019 = HouseholdYearFactory.create(household=h, year=2019, wage_income=D("9000"))
+        y2025 = HouseholdYearFactory.create(household=h, year=last_year, wage_income=D("20000"))
         snapshot = (y2019.member_count, y2019.net_income, y2019.per_capita_net_income)
         assert snapshot == (3, D("12000.00"), D("4000.00"))
         assert y2025.member_count == 3
@@ -118,7 +118,7 @@ class TestReproducibility:
 
     def test_2019_record_keeps_figures_when_a_later_formula_is_configured(self, tree):
         h = household_with_members(tree.village_a1, size=2)
-        y2019 = HouseholdYearFactory(household=h, year=2019, claims_income=D("800"))
+        y2019 = HouseholdYearFactory.create(household=h, year=2019, claims_income=D("800"))
         before = y2019.net_income
         IncomeFormula.objects.create(year_from=2021, region_prefix="4311", include_claims_income=True)
         services.save_year(HouseholdYear.objects.unscoped().get(pk=y2019.pk))

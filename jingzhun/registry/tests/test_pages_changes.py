@@ -81,6 +81,7 @@ class TestCreateAndEdit:
         assert response["Location"] == reverse("registry:household_detail", args=[household.pk])
         assert household.household_number == tree.village_a1 + "0001"
         head = household.head
+        assert head is not None
         assert (head.name, head.sex, head.birth_date, head.addition_reason) == ("刘建国", "1", dt.date(1968, 2, 2), "1")
         record = household.years.get()
         assert (record.year, record.member_count, record.net_income) == (TODAY.year, 1, Decimal("17000.00"))
@@ -106,6 +107,7 @@ class TestCreateAndEdit:
         household.refresh_from_db()
         assert household.housing_area_m2 == Decimal("120")
         entry = AuditEntry.objects.filter(object_type="registry.household", object_id=str(household.pk)).first()
+        assert entry is not None
         assert entry.reason == "入户核实更正" and "housing_area_m2" in entry.changes
 
 
@@ -144,6 +146,7 @@ class TestMemberPages:
 
     def test_add_member_already_active_elsewhere(self, logged_in, household, tree):
         other = household_with_members(tree.village_a2, size=1)
+        assert other.head is not None
         data = member_post(id_number=other.head.id_number, reason="9", date=str(TODAY), relationship="99")
         data |= {"sex": "1"}
         response = logged_in.post(reverse("registry:member_create", args=[household.pk]), data)
@@ -173,6 +176,7 @@ class TestMemberPages:
 
     def test_removing_last_member_cancels_household(self, logged_in, tree):
         single = household_with_members(tree.village_a1, size=1)
+        assert single.head is not None
         response = logged_in.post(
             reverse("registry:member_remove", args=[single.head.pk]), {"reason": "1", "date": str(TODAY)}
         )
@@ -243,6 +247,7 @@ class TestHouseholdChanges:
         assert response.status_code == 302
         new = Household.objects.unscoped().exclude(pk=household.pk).get()
         assert response["Location"] == reverse("registry:household_detail", args=[new.pk])
+        assert new.head is not None
         assert new.head.id_number == child.id_number
         assert new.household_number.startswith(household.village_id)
         child.refresh_from_db()
@@ -358,7 +363,7 @@ class TestRealQualityRules:
     def test_rule_error_lands_on_the_field(self, logged_in, household):
         from jingzhun.registry.tests.factories import MemberFactory
 
-        kid = MemberFactory(
+        kid = MemberFactory.create(
             household=household,
             name="张小妹",
             sex="2",

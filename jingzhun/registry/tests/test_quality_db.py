@@ -34,7 +34,7 @@ def clean_household(village: str, **kwargs):
 
 
 def child_labourer(household) -> Member:
-    return MemberFactory(
+    return MemberFactory.create(
         household=household,
         name="童工甲",
         birth_date=dt.date.today().replace(year=dt.date.today().year - 12),

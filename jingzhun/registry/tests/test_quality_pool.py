@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -103,6 +104,7 @@ def test_if_the_helper_dies_its_batches_are_checked_here(inline, caplog):
     with QualityChecks(helper=True) as checks:
         checks.add(batches()[0])
         assert len(list(checks.results())) == 2  # the helper is up and has answered
+        assert checks._helper is not None
         os.kill(checks._helper.process.pid, signal.SIGKILL)  # as the OOM killer would
         for batch in batches()[1:]:
             checks.add(batch)
@@ -115,7 +117,8 @@ def test_if_the_helper_dies_its_batches_are_checked_here(inline, caplog):
 
 def test_a_rule_that_raises_in_the_helper_raises_here_as_inline():
     data, members, year, _as_of = household(1)
-    broken = [(data, members, year, None)]  # no reference date: the age rules cannot compare
+    # No reference date (ill-typed on purpose): the age rules cannot compare.
+    broken: list[Any] = [(data, members, year, None)]
     with pytest.raises(TypeError) as inline:
         check_batch(broken)
     with QualityChecks(helper=True) as checks:

@@ -21,6 +21,7 @@ def issues(tree):
     a1 = household_with_members(tree.village_a1, size=3, phone="0746-1111111", exit_year=2019)
     HouseholdYearFactory(household=a1, year=2020)
     kid = a1.members.get(relationship="03")
+    assert kid.birth_date is not None
     kid.birth_date = kid.birth_date.replace(year=2015)
     kid.id_number = valid_id(kid.birth_date, kid.sex)
     kid.labour = "1"

@@ -38,13 +38,16 @@ def two_households(tree):
 
 
 def _child(h: Household) -> Member:
-    return h.active_members().exclude(relationship__in=[HEAD_RELATIONSHIP, "02"]).first()
+    child = h.active_members().exclude(relationship__in=[HEAD_RELATIONSHIP, "02"]).first()
+    assert child is not None
+    return child
 
 
 def test_add_member_records_reason_change_and_audit_reason(two_households):
     a, _b = two_households
     with audit_context(None, source="test") as ctx:
         newborn = Member(name="张新", sex="1", birth_date=dt.date(2025, 12, 1), relationship="07", education="6")
+        assert newborn.birth_date is not None
         newborn.id_number = valid_id(newborn.birth_date, "1")
         services.add_member(a, newborn, reason="2", date=DAY)
     assert (newborn.status, newborn.addition_reason, newborn.addition_date) == (MemberStatus.ACTIVE, "2", DAY)

@@ -167,7 +167,7 @@ def household_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     issues = list(household.quality_issues.select_related("member").order_by("level", "rule_code"))
     on = today()
     for m in members:
-        m.age = None if m.birth_date is None else age_on(m.birth_date, on)
+        m.age = None if m.birth_date is None else age_on(m.birth_date, on)  # type: ignore[attr-defined]
     have = {r.year for r in years}
     missing_years = [y for y in year_range() if y not in have]
     return render(
