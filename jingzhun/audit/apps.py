@@ -6,7 +6,7 @@ from django.apps import AppConfig
 from django.db.models.signals import post_delete, pre_delete
 from django.utils.translation import gettext_lazy as _
 
-from jingzhun.core.contributions import NavEntry
+from jingzhun.core.contributions import HousekeepingStep, NavEntry
 
 
 class AuditConfig(AppConfig):
@@ -28,3 +28,9 @@ class AuditConfig(AppConfig):
 
     def nav_entries(self) -> Iterable[NavEntry]:
         return [NavEntry("audit", _("操作日志"), "audit:search", order=95, visible=lambda u: u.can_read_audit)]
+
+    def housekeeping_steps(self) -> Iterable[HousekeepingStep]:
+        from jingzhun.audit.anchors import daily_anchor
+
+        # The housekeeping command reports what each step deleted; this one writes, hence its label.
+        return [HousekeepingStep("操作日志锚点（写入链头，不删除）", daily_anchor, order=900)]

@@ -3,8 +3,8 @@
 Each entry's hash covers its content and the previous entry's hash, so recomputing every hash and
 checking every link in id order proves no entry was changed, removed or inserted since it was written;
 the chain head (updated in the appending transaction) proves the tail was not cut off. An anchor (an
-``id:hash`` pair written down earlier, e.g. in an inspection report) proves that the whole chain up to it
-was not rewritten by someone able to recompute hashes.
+``id:hash`` pair written down earlier: the anchor file, an inspection report; see anchors.py) proves that
+the whole chain up to it was not rewritten by someone able to recompute hashes.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from jingzhun.audit.anchors import Anchor
 from jingzhun.audit.models import GENESIS_HASH, HASHED_FIELDS, AuditChainHead, AuditEntry, entry_content, entry_hash
 
 COLUMNS = ("id", "prev_hash", "hash", *HASHED_FIELDS)
@@ -57,19 +58,11 @@ class VerifyResult:
         return not self.breaks
 
 
-def parse_anchor(text: str) -> tuple[int, str]:
-    """'12345:ab12…' → (12345, 'ab12…'); raises ValueError with a message for the user."""
-    entry_id, sep, digest = text.strip().partition(":")
-    if not sep or not entry_id.isdigit() or len(digest) != 64:
-        raise ValueError(f"锚点格式应为“编号:64位哈希”，收到“{text}”")
-    return int(entry_id), digest.lower()
-
-
 def verify_chain(
     *,
     chunk_size: int = 5000,
     stop_at_first: bool = True,
-    anchors: Iterable[tuple[int, str]] = (),
+    anchors: Iterable[Anchor] = (),
     using: str = "default",
     progress: Callable[[int, int], None] | None = None,
 ) -> VerifyResult:
@@ -78,7 +71,9 @@ def verify_chain(
     Ids may have gaps (a rolled-back append consumes sequence numbers on PostgreSQL); only hashes link.
     """
     result = VerifyResult()
-    anchor_map = dict(anchors)
+    anchor_map: dict[int, list[Anchor]] = {}
+    for anchor in anchors:
+        anchor_map.setdefault(anchor.entry_id, []).append(anchor)
     seen_anchors: set[int] = set()
     prev_hash = GENESIS_HASH
     prev_id: int | None = None
@@ -119,8 +114,7 @@ def verify_chain(
                 problems.append(f"时间早于前一条 #{prev_id}：时间被改动或条目被插入")
             if entry_id in anchor_map:
                 seen_anchors.add(entry_id)
-                if anchor_map[entry_id] != stored_hash:
-                    problems.append(f"与锚点不符：锚点记录的哈希为 {anchor_map[entry_id]}，现为 {stored_hash}")
+                problems.extend(_anchor_problem(a, stored_hash) for a in anchor_map[entry_id] if a.hash != stored_hash)
             if problems:
                 result.breaks.append(broken(row, "；".join(problems)))
                 if stop_at_first:
@@ -139,8 +133,24 @@ def verify_chain(
 
     result.breaks.extend(_head_problems(head, result))
     for entry_id in sorted(set(anchor_map) - seen_anchors):
-        result.breaks.append(ChainBreak(None, f"锚点 #{entry_id} 不存在：该条目被删除"))
+        result.breaks.append(ChainBreak(None, _missing_anchor_problem(anchor_map[entry_id][0], result.last_id)))
     return result
+
+
+def _anchor_problem(anchor: Anchor, stored_hash: str) -> str:
+    where = f"（{anchor.describe()}）" if anchor.describe() else ""
+    return f"与锚点不符{where}：锚点记录的哈希为 {anchor.hash}，现为 {stored_hash}：此条及其后的日志被改写"
+
+
+def _missing_anchor_problem(anchor: Anchor, last_id: int | None) -> str:
+    where = f"（{anchor.describe()}）" if anchor.describe() else ""
+    if last_id is None or anchor.entry_id > last_id:
+        last = f"表中最后一条为 #{last_id}" if last_id is not None else "表中已没有任何条目"
+        return (
+            f"锚点 #{anchor.entry_id}{where}晚于{last}：此后的条目被删除，或数据库从较早的备份恢复"
+            "（恢复后请将此前的锚点文件移出锚点目录另行保存）"
+        )
+    return f"锚点 #{anchor.entry_id}{where}不存在：该条目被删除"
 
 
 def _link_problem(prev_id: int | None, entry_id: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from jingzhun.audit.anchors import latest_anchors
 from jingzhun.audit.forms import AuditSearchForm
 from jingzhun.audit.models import GENESIS_HASH, AuditEntry
 from jingzhun.audit.search import (
@@ -79,7 +81,22 @@ def search_page(request: AuthenticatedRequest) -> HttpResponse:
             # One request = one correlated set (a form save, a bulk import): say how big it is.
             count, more = bounded_count(qs)
             context["request_summary"] = {"id": filters.request_id, "count": count, "more": more}
+    context.update(_anchor_context())
     return render(request, "audit/search.html", context)
+
+
+ANCHOR_STALE_AFTER = dt.timedelta(days=2)  # anchored daily: two days without one means the step stopped
+
+
+def _anchor_context() -> dict[str, Any]:
+    """The latest anchors for a person to copy, each checked against the table now (a rewrite shows here)."""
+    anchors = latest_anchors()
+    stored = dict(AuditEntry.objects.filter(id__in=[a.entry_id for a in anchors]).values_list("id", "hash"))
+    newest = anchors[0].written_at if anchors else None
+    return {
+        "anchors": [(a, stored.get(a.entry_id) == a.hash) for a in anchors],
+        "anchor_stale": newest is not None and timezone.now() - newest > ANCHOR_STALE_AFTER,
+    }
 
 
 @requires(Capability.READ_AUDIT)

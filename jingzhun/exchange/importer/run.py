@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 
+from jingzhun.audit.anchors import anchor_after_commit
 from jingzhun.exchange.importer.memory import cyclic_gc_paused, return_freed_memory
 from jingzhun.exchange.importer.plan import make_plan
 from jingzhun.exchange.importer.quality import QualityFindings, quality_sender, record_warnings
@@ -87,6 +88,7 @@ def _run_import(
             return report
     return_freed_memory()
     report.committed = True
+    anchor_after_commit("户籍数据导入")  # the chain head, outside the database, once the import has committed
     if progress:
         progress(total_rows, total_rows, "完成")
     return report

@@ -63,7 +63,7 @@ def test_everyone_reads_only_system_admin_edits(client, tree, make_user):
 
 
 def test_admin_edits_a_line_and_it_is_audited(client, tree, make_user):
-    admin = make_user(Role.SYSTEM_ADMIN, tree.county)
+    admin = make_user(Role.SYSTEM_ADMIN, None)  # the national line: an administrator of the whole country
     client.force_login(admin)
     line = PovertyLine.objects.get(kind="exit_acceptance", year=2018, region_prefix="")
     response = client.post(
@@ -86,7 +86,7 @@ def test_admin_edits_a_line_and_it_is_audited(client, tree, make_user):
 
 
 def test_admin_adds_a_code_item_with_validation(client, tree, make_user):
-    client.force_login(make_user(Role.SYSTEM_ADMIN, tree.county))
+    client.force_login(make_user(Role.SYSTEM_ADMIN, None))  # code tables are national data
     url = reverse("policy:code_table", args=["poverty_cause"])
     bad = client.post(
         url, {"code": "13", "label": "因意外事故", "sort_order": 20, "valid_from": 2021, "valid_to": 2020}

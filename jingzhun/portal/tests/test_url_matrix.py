@@ -79,6 +79,9 @@ WRITE = AccessClass("WRITE", WRITER_ROLES, keyed=False)  # a new record or uploa
 WRITE_OBJECT = AccessClass("WRITE_OBJECT", WRITER_ROLES, keyed=True)  # edit forms and POST endpoints
 REFERENCE_DATA = AccessClass("REFERENCE_DATA", REFERENCE_DATA_ROLES, keyed=False)  # policy, region import
 REFERENCE_DATA_OBJECT = AccessClass("REFERENCE_DATA_OBJECT", REFERENCE_DATA_ROLES, keyed=True)  # region edit
+# Code tables and national policy items: only an administrator without a scope region changes them
+# (policy.permissions), and every user here has one.
+NATIONAL_DATA = AccessClass("NATIONAL_DATA", frozenset(), keyed=False)
 USER_MANAGER = AccessClass("USER_MANAGER", USER_MANAGER_ROLES, keyed=False)
 USER_MANAGER_OBJECT = AccessClass("USER_MANAGER_OBJECT", USER_MANAGER_ROLES, keyed=True)
 AUDIT_READER = AccessClass("AUDIT_READER", AUDIT_READER_ROLES, keyed=False)
@@ -412,14 +415,15 @@ ENDPOINTS: dict[str, Endpoint] = {
     "registry:quality_recheck": Endpoint(
         None, post=Rule(WRITE_OBJECT, ok=302), inside=(village,), outside=(canary_village,)
     ),
-    # policy: everyone reads the reference data, the system administrator changes it
+    # policy: everyone reads the reference data, the system administrator changes what their scope covers
+    # (the first line and formula are shipped national ones)
     "policy:overview": Endpoint(Rule(ANY_USER)),
-    "policy:code_table": Endpoint(Rule(ANY_USER), post=Rule(REFERENCE_DATA), inside=(code_table,)),
-    "policy:code_item_edit": Endpoint(Rule(REFERENCE_DATA), post=Rule(REFERENCE_DATA), inside=(code_item,)),
+    "policy:code_table": Endpoint(Rule(ANY_USER), post=Rule(NATIONAL_DATA), inside=(code_table,)),
+    "policy:code_item_edit": Endpoint(Rule(NATIONAL_DATA), post=Rule(NATIONAL_DATA), inside=(code_item,)),
     "policy:line_create": Endpoint(Rule(REFERENCE_DATA), post=Rule(REFERENCE_DATA)),
-    "policy:line_edit": Endpoint(Rule(REFERENCE_DATA), post=Rule(REFERENCE_DATA), inside=(poverty_line,)),
+    "policy:line_edit": Endpoint(Rule(NATIONAL_DATA), post=Rule(NATIONAL_DATA), inside=(poverty_line,)),
     "policy:formula_create": Endpoint(Rule(REFERENCE_DATA), post=Rule(REFERENCE_DATA)),
-    "policy:formula_edit": Endpoint(Rule(REFERENCE_DATA), post=Rule(REFERENCE_DATA), inside=(income_formula,)),
+    "policy:formula_edit": Endpoint(Rule(NATIONAL_DATA), post=Rule(NATIONAL_DATA), inside=(income_formula,)),
     # background jobs: a user follows their own; administrators and auditors those of their scope
     "jobs:list": Endpoint(Rule(SCOPED_LIST)),
     "jobs:detail": Endpoint(Rule(SCOPED_OBJECT), inside=(own_import,), outside=(canary_import, canary_export)),
