@@ -16,6 +16,16 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _private_anchor_dir(settings, tmp_path, monkeypatch):
+    # Audit anchors are written daily and after imports: a test never touches a real anchor file, and
+    # verify_audit reads only the anchors this test wrote.
+    from jingzhun.audit.anchors import ANCHOR_DIR_ENV
+
+    monkeypatch.delenv(ANCHOR_DIR_ENV, raising=False)
+    settings.VAR_DIR = tmp_path
+
+
+@pytest.fixture(autouse=True)
 def _fresh_policy_cache():
     # Test transactions roll back policy rows without signals; never let one test see another's cache.
     from jingzhun.policy import services
