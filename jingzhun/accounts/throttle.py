@@ -60,7 +60,7 @@ def pair_lock_length(failures: int) -> dt.timedelta | None:
     beyond = failures - account_limit()
     if beyond < 0:
         return None
-    return min(window() * 2 ** min(beyond, _MAX_DOUBLINGS), longest_lock())
+    return min(window() * (1 << min(beyond, _MAX_DOUBLINGS)), longest_lock())
 
 
 def _unlocked_at(username: str) -> dt.datetime | None:
@@ -69,7 +69,10 @@ def _unlocked_at(username: str) -> dt.datetime | None:
     name = normalize_username(username)
     if not name:
         return None
-    return User.unscoped_objects.filter(username=name).values_list("login_unlocked_at", flat=True).first()
+    unlocked: dt.datetime | None = (
+        User.unscoped_objects.filter(username=name).values_list("login_unlocked_at", flat=True).first()
+    )
+    return unlocked
 
 
 def _pair_lock_ends(
