@@ -125,13 +125,10 @@ class UserForm(SetPasswordMixin, forms.ModelForm):
         role = self.fields["role"]
         assert isinstance(role, forms.ChoiceField)  # the model field has choices
         role.choices = grantable_roles(actor.role)
-        unlimited = rules.may_grant_unlimited_scope(actor)
-        self.fields["scope"] = scope_field(
-            actor, label=_("管辖范围"), empty_label=_("全部区划（不限）") if unlimited else _("— 请选择 —")
-        )
+        self.fields["scope"] = scope_field(actor, label=_("管辖范围"), empty_label=_("— 请选择 —"))
         self.fields["scope"].help_text = _("用户可查看和操作该区划及其下级的数据")
-        # Required unless the actor may hand out an unlimited 系统管理员 scope (checked per role in clean).
-        self.fields["scope"].required = not unlimited
+        # Nobody hands out an unlimited scope (rules: nobody manages a whole-system peer); one's own stays as is.
+        self.fields["scope"].required = not self.is_self
         self.fields["scope"].error_messages["required"] = _("请选择管辖范围")
         if self.creating:
             self.fields["password1"], self.fields["password2"] = self.create_password_fields(

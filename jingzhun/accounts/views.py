@@ -2,8 +2,9 @@
 
 Every user page goes through ``rules``: lists through ``User.objects.visible_to``, single users through
 ``get_visible_or_404`` (another county's user does not exist for a county administrator) and every
-change through ``require_edit_user``. Changes are model saves, so each one lands in the audit log with
-the reason set here.
+change through ``require_manage_user`` (separation of duties; one's own details: ``require_edit_user``).
+Pages offer only the actions those rules allow. Changes are model saves, so each one lands in the audit
+log with the reason set here.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from jingzhun.accounts.roles import Role
 from jingzhun.audit.context import audit_reason
 from jingzhun.audit.models import AuditEntry
 from jingzhun.core.access import Capability, logged_in, requires
-from jingzhun.core.scope import get_visible_or_404
+from jingzhun.core.scope import ScopedQuerySet, get_visible_or_404
 from jingzhun.core.types import AuthenticatedRequest, ScopedUser
 from jingzhun.regions.models import Region
 
@@ -75,7 +76,8 @@ def _posted(request: HttpRequest) -> QueryDict | None:
 
 
 def _user_queryset() -> UserQuerySet:
-    return User.objects.select_related("scope_region")
+    users: UserQuerySet = User.objects.get_queryset()  # the scoped manager's queryset (typed Any by its base)
+    return users.select_related("scope_region")
 
 
 def _visible_user(actor: ScopedUser, pk: int) -> User:
@@ -86,7 +88,7 @@ def _visible_user(actor: ScopedUser, pk: int) -> User:
 @requires(Capability.MANAGE_USERS)
 def user_list(request: AuthenticatedRequest) -> HttpResponse:
     actor = request.user
-    users = _user_queryset().visible_to(actor)
+    users: ScopedQuerySet = _user_queryset().visible_to(actor)
     form = UserFilterForm(request.GET or None, actor=actor)
     if form.is_valid():
         users = form.filter(users)
@@ -118,6 +120,7 @@ def user_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     context = {
         "target": target,
         "editable": rules.can_edit_user(actor, target),
+        "manageable": rules.can_manage_user(actor, target),
         "is_self": target.pk == actor.pk,
         "scope_full_name": target.scope_region.full_name() if target.scope_region else "",
         "lock_minutes": throttle.minutes(lock) if lock is not None else None,
@@ -151,10 +154,10 @@ def user_set_active(request: AuthenticatedRequest, pk: int, active: bool) -> Htt
     """停用 / 启用: accounts are never deleted, because the audit log refers to them."""
     actor = request.user
     target = _visible_user(actor, pk)
-    rules.require_edit_user(actor, target)
     if target.pk == actor.pk:
         messages.error(request, _("不能停用本人的账号"))
         return redirect("accounts:user_detail", pk=target.pk)
+    rules.require_manage_user(actor, target)
     if target.is_active == active:
         return redirect("accounts:user_detail", pk=target.pk)
     form = StatusForm(_posted(request))
@@ -180,7 +183,7 @@ def user_password(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
     target = _visible_user(actor, pk)
     if target.pk == actor.pk:
         return redirect("accounts:my_account")  # one's own password needs the current one
-    rules.require_edit_user(actor, target)
+    rules.require_manage_user(actor, target)
     form = AdminSetPasswordForm(target, _posted(request))
     if request.method == "POST" and form.is_valid():
         with audit_reason(_("重置密码")):

@@ -199,28 +199,31 @@ def test_role_must_fit_the_scope_level(admin_client, tree):
     assert not User.objects.unscoped().filter(username="newcadre").exists()
 
 
-def test_scope_is_required_except_for_an_unlimited_system_admin(client, admin_client, make_user, tree):
+def test_scope_is_required_for_every_role(client, admin_client, make_user, tree):
     response = admin_client.post(reverse("accounts:user_create"), create_data("", role=Role.COUNTY_ADMIN))
     assert "请选择管辖范围" in str(response.context["form"].errors["scope"])
-
-    # A 系统管理员 scoped to the county cannot create an unlimited one ...
-    client.force_login(make_user(Role.SYSTEM_ADMIN, tree.county))
-    response = client.post(reverse("accounts:user_create"), create_data("", role=Role.SYSTEM_ADMIN))
-    assert response.context["form"].errors["scope"]
+    # Not even a whole-system 系统管理员 hands out an unlimited scope: that would be a peer (accounts.rules);
+    # one is created on the server with manage.py create_admin --all-regions.
+    for scope in (tree.county, None):
+        client.force_login(make_user(Role.SYSTEM_ADMIN, scope))
+        page = client.get(reverse("accounts:user_create"))
+        assert "全部区划（不限）" not in page.text
+        response = client.post(reverse("accounts:user_create"), create_data("", role=Role.SYSTEM_ADMIN))
+        assert "请选择管辖范围" in str(response.context["form"].errors["scope"])
     assert not User.objects.unscoped().filter(username="newcadre").exists()
-    # ... an unlimited one can.
-    client.force_login(make_user(Role.SYSTEM_ADMIN, None))
-    response = client.post(reverse("accounts:user_create"), create_data("", role=Role.SYSTEM_ADMIN))
-    assert response.status_code == 302
-    assert User.objects.unscoped().get(username="newcadre").scope_region_id is None
 
 
-def test_system_admin_can_create_county_admin_and_system_admin_in_scope(client, system_admin, tree):
+def test_system_admin_creates_county_admin_in_scope_and_system_admin_below(client, system_admin, tree):
     client.force_login(system_admin)
-    client.post(reverse("accounts:user_create"), create_data(tree.county, role=Role.SYSTEM_ADMIN, username="sa2"))
-    client.post(reverse("accounts:user_create"), create_data(tree.county, role=Role.COUNTY_ADMIN, username="ca2"))
-    assert User.objects.unscoped().get(username="sa2").role == Role.SYSTEM_ADMIN
+    url = reverse("accounts:user_create")
+    client.post(url, create_data(tree.county, role=Role.COUNTY_ADMIN, username="ca2"))
+    client.post(url, create_data(tree.township_a, role=Role.SYSTEM_ADMIN, username="sa2"))
+    # A second 系统管理员 of the same county would be a peer neither of them could be managed by.
+    response = client.post(url, create_data(tree.county, role=Role.SYSTEM_ADMIN, username="sa3"))
+    assert "比您的管辖范围更小" in str(response.context["form"].errors["scope"])
     assert User.objects.unscoped().get(username="ca2").role == Role.COUNTY_ADMIN
+    assert User.objects.unscoped().get(username="sa2").role == Role.SYSTEM_ADMIN
+    assert not User.objects.unscoped().filter(username="sa3").exists()
 
 
 def test_password_validators_apply_on_create(admin_client, tree):
