@@ -22,6 +22,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from jingzhun.accounts import rules, throttle
 from jingzhun.accounts.forms import (
@@ -116,14 +117,15 @@ def user_create(request: AuthenticatedRequest) -> HttpResponse:
 def user_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     actor = request.user
     target = _visible_user(actor, pk)
-    lock = throttle.lock_remaining(target.username, None)
+    locks = throttle.account_locks(target)
     context = {
         "target": target,
         "editable": rules.can_edit_user(actor, target),
         "manageable": rules.can_manage_user(actor, target),
         "is_self": target.pk == actor.pk,
         "scope_full_name": target.scope_region.full_name() if target.scope_region else "",
-        "lock_minutes": throttle.minutes(lock) if lock is not None else None,
+        "locks": locks,
+        "lock_minutes": locks[0].minutes if locks else None,
         "history": user_history(target) if actor.can_read_audit else None,
         "active_nav": "users",
     }
@@ -194,6 +196,28 @@ def user_password(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
     return render(request, "accounts/user_password.html", {"target": target, "form": form, "active_nav": "users"})
 
 
+@require_POST
+@requires(Capability.MANAGE_USERS)
+def user_unlock(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """解除登录锁定: the account may be tried again from every address it is locked from.
+
+    Not for oneself nor a peer (rules), or a manager could keep guessing a password by unlocking after
+    every lock."""
+    actor = request.user
+    target = _visible_user(actor, pk)
+    rules.require_manage_user(actor, target)
+    locks = throttle.account_locks(target)
+    if not locks:
+        messages.info(request, _("“%(user)s”的登录当前未被锁定") % {"user": target.username})
+        return redirect("accounts:user_detail", pk=target.pk)
+    target.login_unlocked_at = timezone.now()
+    addresses = "、".join(lock.remote_addr or "—" for lock in locks)
+    with audit_reason(_("解除登录锁定：%(addresses)s") % {"addresses": addresses}):
+        target.save(update_fields=["login_unlocked_at"])
+    messages.success(request, _("已解除“%(user)s”的登录锁定") % {"user": target.username})
+    return redirect("accounts:user_detail", pk=target.pk)
+
+
 @logged_in
 def my_account(request: AuthenticatedRequest) -> HttpResponse:
     """我的账号: one's own details, recent login attempts and the password change (any role)."""
@@ -227,7 +251,7 @@ def _display(field: str, value: Any, region_names: dict[str, str]) -> str:
         return f"{name}（{value}）" if name else str(value)
     if isinstance(value, bool):
         return _("是") if value else _("否")
-    if field == "date_joined":
+    if field in ("date_joined", "login_unlocked_at"):
         try:
             return _format_time(dt.datetime.fromisoformat(value))
         except (TypeError, ValueError):

@@ -8,6 +8,7 @@ POST), on what the pages offer, and against the data.
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
@@ -27,7 +28,7 @@ def assert_cannot_manage(client: Client, target: User) -> None:
     detail = client.get(reverse("accounts:user_detail", args=[target.pk]))
     assert detail.status_code == 200  # in scope: visible, read-only
     assert "按职责分离规则，您不能管理该用户" in detail.text
-    for name in (*ACTION_PAGES, "accounts:user_reactivate"):
+    for name in (*ACTION_PAGES, "accounts:user_reactivate", "accounts:user_unlock"):
         assert reverse(name, args=[target.pk]) not in detail.text, name
     for name in ACTION_PAGES:
         assert client.get(reverse(name, args=[target.pk])).status_code == 403, name
@@ -35,12 +36,13 @@ def assert_cannot_manage(client: Client, target: User) -> None:
         "accounts:user_edit": {"full_name": "改", "role": Role.VILLAGE, "scope": target.scope_region_id or ""},
         "accounts:user_password": {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
         "accounts:user_deactivate": {"reason": "test"},
+        "accounts:user_unlock": {},
     }
     for name, data in posts.items():
         assert client.post(reverse(name, args=[target.pk]), data).status_code == 403, name
-    before = (target.full_name, target.role, target.is_active)
+    before = (target.full_name, target.role, target.is_active, target.login_unlocked_at)
     target.refresh_from_db()
-    assert (target.full_name, target.role, target.is_active) == before
+    assert (target.full_name, target.role, target.is_active, target.login_unlocked_at) == before
     assert target.check_password(TEST_PASSWORD)
 
 
@@ -128,6 +130,19 @@ def test_own_details_stay_editable(county_client, county_admin):
     assert county_client.post(url, data).status_code == 302
     county_admin.refresh_from_db()
     assert county_admin.full_name == "新名字"
+
+
+def test_nobody_unlocks_a_user_they_cannot_manage(client, county_client, make_user, tree):
+    # An unlock by a peer would let them keep guessing the peer's password from their own address.
+    auditor = make_user(Role.AUDITOR, tree.county, username="auditor")
+    for _ in range(settings.LOGIN_MAX_FAILURES):
+        Client().post(reverse("accounts:login"), {"username": "auditor", "password": "wrong-1"}, REMOTE_ADDR="10.6.6.6")
+    detail = county_client.get(reverse("accounts:user_detail", args=[auditor.pk]))
+    assert "10.6.6.6" in detail.text  # the lock is shown ...
+    assert reverse("accounts:user_unlock", args=[auditor.pk]) not in detail.text  # ... without the button
+    assert county_client.post(reverse("accounts:user_unlock", args=[auditor.pk])).status_code == 403
+    auditor.refresh_from_db()
+    assert auditor.login_unlocked_at is None
 
 
 # --- the rule as data ------------------------------------------------------------------------------------
