@@ -14,6 +14,7 @@ from django.views.decorators.debug import sensitive_variables
 from jingzhun.accounts import rules, throttle
 from jingzhun.accounts.models import User
 from jingzhun.accounts.roles import Role, grantable_roles
+from jingzhun.accounts.usernames import normalize_username
 from jingzhun.audit.middleware import client_addr
 from jingzhun.core import codes
 from jingzhun.core.scope import ScopedQuerySet
@@ -46,26 +47,30 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             self.error_messages["locked"], code="locked", params={"minutes": throttle.minutes(remaining)}
         )
 
+    def clean_username(self) -> str:
+        # Authentication looks up exactly this spelling, and the throttle counts it under the same account.
+        return normalize_username(self.cleaned_data["username"])
+
     @sensitive_variables("password")
     def clean(self) -> dict[str, Any]:
-        username = (self.data.get("username") or "").strip()
+        typed = (self.data.get("username") or "").strip()
         password = self.data.get("password") or ""
         addr = client_addr(self.request) if self.request else None
-        remaining = throttle.lock_remaining(username, addr)
+        remaining = throttle.lock_remaining(typed, addr)
         if remaining is not None:
             self._raise_locked(remaining)
-        if not username or not password:
+        if not normalize_username(typed) or not password:
             return super().clean()  # the required-field errors; nothing was tried
         try:
             cleaned = super().clean()
         except forms.ValidationError:
-            throttle.record_attempt(username, addr, succeeded=False)
+            throttle.record_attempt(typed, addr, succeeded=False)
             # The failure that triggers the lock says so at once rather than on the next try.
-            remaining = throttle.lock_remaining(username, addr)
+            remaining = throttle.lock_remaining(typed, addr)
             if remaining is not None:
                 self._raise_locked(remaining)
             raise
-        throttle.record_attempt(username, addr, succeeded=True)
+        throttle.record_attempt(typed, addr, succeeded=True)
         return cleaned
 
 
@@ -120,13 +125,10 @@ class UserForm(SetPasswordMixin, forms.ModelForm):
         role = self.fields["role"]
         assert isinstance(role, forms.ChoiceField)  # the model field has choices
         role.choices = grantable_roles(actor.role)
-        unlimited = rules.may_grant_unlimited_scope(actor)
-        self.fields["scope"] = scope_field(
-            actor, label=_("管辖范围"), empty_label=_("全部区划（不限）") if unlimited else _("— 请选择 —")
-        )
+        self.fields["scope"] = scope_field(actor, label=_("管辖范围"), empty_label=_("— 请选择 —"))
         self.fields["scope"].help_text = _("用户可查看和操作该区划及其下级的数据")
-        # Required unless the actor may hand out an unlimited 系统管理员 scope (checked per role in clean).
-        self.fields["scope"].required = not unlimited
+        # Nobody hands out an unlimited scope (rules: nobody manages a whole-system peer); one's own stays as is.
+        self.fields["scope"].required = not self.is_self
         self.fields["scope"].error_messages["required"] = _("请选择管辖范围")
         if self.creating:
             self.fields["password1"], self.fields["password2"] = self.create_password_fields(
@@ -149,9 +151,12 @@ class UserForm(SetPasswordMixin, forms.ModelForm):
         self.order_fields(["username", "full_name", "role", "scope", "phone", "organisation", "email"])
 
     def clean_username(self) -> str:
-        username = self.cleaned_data["username"]
-        # Usernames are unique across the whole system, whoever creates them.
-        if self.creating and User.objects.unscoped().filter(username__iexact=username).exists():
+        if not self.creating:
+            return str(self.cleaned_data["username"])  # disabled: the stored name
+        # Stored as the login will look it up (ｈｅｌｐｅｒ is helper), so it can be logged in to and throttled.
+        username = normalize_username(self.cleaned_data["username"])
+        # Usernames are unique across the whole system regardless of case, whoever creates them.
+        if User.objects.unscoped().filter(username__iexact=username).exists():
             raise forms.ValidationError(_("用户名“%(username)s”已被使用"), params={"username": username})
         return username
 

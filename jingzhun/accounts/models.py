@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from jingzhun.accounts.roles import ROLE_CAPABILITIES, Role
+from jingzhun.accounts.usernames import account_key, normalize_username
 from jingzhun.audit.models import AuditedModel
 from jingzhun.core import codes
 from jingzhun.core.access import Capability
@@ -52,6 +53,8 @@ class User(AuditedModel, AbstractUser):
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     organisation = models.CharField(_("工作单位"), max_length=100, blank=True)
     is_demo = models.BooleanField(_("演示账号"), default=False, editable=False)
+    # Login failures before this moment no longer lock the account (an administrator unlocked it).
+    login_unlocked_at = models.DateTimeField(_("解除登录锁定"), null=True, blank=True, editable=False)
 
     # Reads choose a scope (core.scope); authentication and Django's own reads use the plain default manager.
     objects: ClassVar[ScopedUserManager] = ScopedUserManager()
@@ -69,6 +72,11 @@ class User(AuditedModel, AbstractUser):
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+    @classmethod
+    def normalize_username(cls, username: str) -> str:
+        # Django calls this when a user is created or cleaned; the login and the throttle use the same function.
+        return normalize_username(username)
 
     @property
     def scope_prefix(self) -> str | None:
@@ -106,12 +114,14 @@ class User(AuditedModel, AbstractUser):
 
 
 class LoginAttempt(models.Model):
-    """One login try; recent failures per username and per address throttle further tries."""
+    """One login try; recent failures per (account, address) and per address throttle further tries."""
 
     # A security log written by the login form, never edited; the audit log records what users change.
     audit_exempt = "登录日志本身即为安全记录，只追加不修改"
 
-    username = models.CharField(_("用户名"), max_length=150)
+    username = models.CharField(_("用户名"), max_length=150, help_text=_("登录时输入的原样"))
+    # Derived from what was typed (save): every spelling of one account counts together.
+    account = models.CharField(_("账号"), max_length=150, editable=False)
     remote_addr = models.GenericIPAddressField(_("IP地址"), null=True, blank=True)
     succeeded = models.BooleanField(_("是否成功"), default=False)
     timestamp = models.DateTimeField(_("时间"), auto_now_add=True)
@@ -120,9 +130,14 @@ class LoginAttempt(models.Model):
         verbose_name = _("登录尝试")
         verbose_name_plural = _("登录尝试")
         indexes = [
-            models.Index(fields=["username", "timestamp"], name="login_user_time"),
+            models.Index(fields=["account", "timestamp"], name="login_account_time"),
+            models.Index(fields=["account", "remote_addr", "timestamp"], name="login_account_addr_time"),
             models.Index(fields=["remote_addr", "timestamp"], name="login_addr_time"),
         ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.account = account_key(self.username)[:150]
+        super().save(*args, **kwargs)
 
     def __str__(self) -> str:
         return f"{self.username} {self.timestamp:%Y-%m-%d %H:%M} {'成功' if self.succeeded else '失败'}"

@@ -53,12 +53,17 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
 }
 
 
+# Those whom the auditor audits never control the auditor's account (separation of duties, accounts.rules).
+AUDITOR_MANAGER_ROLES = frozenset({Role.SYSTEM_ADMIN})
+
+
 def can_grant(granter_role: str, target_role: str) -> bool:
-    """Whether a user with ``granter_role`` may create or edit a user with ``target_role``."""
+    """Whether a user with ``granter_role`` may create or edit a user with ``target_role`` at all; one of
+    the same rank only with a deeper scope (accounts.rules.may_manage decides with the scopes)."""
     if granter_role not in USER_MANAGER_ROLES:
         return False
-    if target_role == Role.SYSTEM_ADMIN:
-        return granter_role == Role.SYSTEM_ADMIN
+    if target_role == Role.AUDITOR:
+        return granter_role in AUDITOR_MANAGER_ROLES
     return ROLE_RANK[target_role] <= ROLE_RANK[granter_role]
 
 

@@ -1,9 +1,20 @@
 """Who may manage which user, and which scope region an administrator may hand out.
 
-The rules: only user-manager roles manage users; they see users through ``User.objects.visible_to``
-(the same scope mechanism as every other record); they may create or edit a user only with a role
-``can_grant`` allows and a scope region inside their own subtree; an unlimited scope (no region) is
-for a 系统管理员 created by a 系统管理员 who is unlimited too.
+Only user-manager roles manage users, and they see users through ``User.objects.visible_to`` (the same
+scope mechanism as every other record). Separation of duties (职责分离) decides whom of those they may
+manage — create, edit, reset the password of, (de)activate or unlock:
+
+1. a user of strictly lower rank (roles.ROLE_RANK) inside the manager's scope, or of the same rank with a
+   scope strictly deeper than the manager's (a city's 县级管理员 manages a county's). Peers of one level
+   never manage each other: two county administrators of one county, or two system administrators of
+   the whole system, cannot lock each other out or take over each other's account;
+2. an auditor (纪检审计) only by a system administrator (roles.AUDITOR_MANAGER_ROLES): the county
+   administrators whose work the auditor checks never control the auditor's account, at any level;
+3. never oneself: one's own details in the edit form (not role or scope), one's password under 我的账号.
+
+The same rule holds for the role and scope a user is given, so nobody creates or promotes a user they
+could not manage. An unlimited 系统管理员 (whole system) is therefore created and recovered only on the
+server, with ``manage.py create_admin --all-regions``.
 """
 
 from __future__ import annotations
@@ -13,9 +24,16 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
-from jingzhun.accounts.roles import FINEST_SCOPE_LEVEL, ROLE_WIDEST_LEVEL, Role, can_grant, role_allows_level
+from jingzhun.accounts.roles import (
+    FINEST_SCOPE_LEVEL,
+    ROLE_RANK,
+    ROLE_WIDEST_LEVEL,
+    Role,
+    can_grant,
+    role_allows_level,
+)
 from jingzhun.core import codes
-from jingzhun.core.scope import can_see_code, user_scope_prefix
+from jingzhun.core.scope import can_see_code
 from jingzhun.core.types import ScopedUser
 from jingzhun.regions.models import Region, RegionLevel
 
@@ -26,22 +44,51 @@ if TYPE_CHECKING:
 REGION_SELECT_LIMIT = 1500
 
 
-def can_edit_user(actor: ScopedUser, target: User) -> bool:
-    """Edit, reset the password of, or (de)activate ``target``: in scope and not above the actor's rank."""
-    if not getattr(actor, "can_manage_users", False):
+def scope_depth(scope_code: str | None) -> int:
+    """How deep a scope lies: 0 for the whole system (no region), else its region's level (province 1 …)."""
+    return codes.level_of(scope_code) if scope_code else 0
+
+
+def may_manage(manager_role: str, manager_scope: str | None, target_role: str, target_scope: str | None) -> bool:
+    """Rules 1 and 2 above on roles and scope codes; that the target's scope lies inside the manager's is
+    checked by the caller (can_see_code)."""
+    if not can_grant(manager_role, target_role):
+        return False
+    if ROLE_RANK[target_role] < ROLE_RANK[manager_role]:
+        return True
+    return scope_depth(target_scope) > scope_depth(manager_scope)
+
+
+def can_manage_user(actor: ScopedUser, target: User) -> bool:
+    """Reset the password of, (de)activate, unlock, or change the role and scope of ``target``."""
+    if not getattr(actor, "can_manage_users", False) or target.pk == actor.pk:
         return False
     if not can_see_code(actor, target.scope_region_id or ""):
         return False
-    return can_grant(actor.role, target.role)
+    return may_manage(actor.role, actor.scope_region_id, target.role, target.scope_region_id)
+
+
+def _refuse() -> PermissionDenied:
+    return PermissionDenied(
+        _("按职责分离规则，您不能管理该用户：与您同级或更高级别的用户由上级管理员管理，纪检审计人员由系统管理员管理")
+    )
+
+
+def require_manage_user(actor: ScopedUser, target: User) -> None:
+    if not can_manage_user(actor, target):
+        raise _refuse()
+
+
+def can_edit_user(actor: ScopedUser, target: User) -> bool:
+    """Open the edit form of ``target``: a user one manages, or oneself (name and contact details only)."""
+    if target.pk == actor.pk:
+        return bool(getattr(actor, "can_manage_users", False))
+    return can_manage_user(actor, target)
 
 
 def require_edit_user(actor: ScopedUser, target: User) -> None:
     if not can_edit_user(actor, target):
-        raise PermissionDenied(_("不能修改角色高于您或不在您管辖范围内的用户"))
-
-
-def may_grant_unlimited_scope(actor: ScopedUser) -> bool:
-    return user_scope_prefix(actor) == ""
+        raise _refuse()
 
 
 def region_choices(actor: ScopedUser, deepest: int = FINEST_SCOPE_LEVEL) -> list[tuple[str, str]] | None:
@@ -84,17 +131,18 @@ def resolve_region(raw: str, actor: ScopedUser, deepest: int = FINEST_SCOPE_LEVE
 
 
 def check_scope_for_role(actor: ScopedUser, role: str, region: Region | None) -> None:
-    """Raise ValidationError unless ``region`` (None = unlimited) may be given to a user with ``role``."""
+    """Raise ValidationError unless the actor may give a user ``role`` with the scope ``region`` (None = unlimited)."""
     if region is None:
-        if role != Role.SYSTEM_ADMIN:
-            raise ValidationError(_("请选择管辖范围"), code="required")
-        if not may_grant_unlimited_scope(actor):
-            raise ValidationError(_("只有管辖全部区划的系统管理员才能设置不限区划的系统管理员"), code="unlimited_scope")
-        return
+        raise ValidationError(_("请选择管辖范围"), code="required")
     if not role_allows_level(role, region.level):
         widest = ROLE_WIDEST_LEVEL.get(role)
         raise ValidationError(
             _("“%(role)s”的管辖范围不能大于%(level)s级")
             % {"role": Role(role).label, "level": RegionLevel(widest).label if widest else ""},
             code="level_for_role",
+        )
+    if not may_manage(actor.role, actor.scope_region_id, role, region.code):
+        raise ValidationError(
+            _("按职责分离规则，与您同级的“%(role)s”只能设在比您的管辖范围更小的区划") % {"role": Role(role).label},
+            code="peer_scope",
         )

@@ -17,4 +17,5 @@ urlpatterns = [
     path("users/<int:pk>/password/", views.user_password, name="user_password"),
     path("users/<int:pk>/deactivate/", views.user_set_active, {"active": False}, name="user_deactivate"),
     path("users/<int:pk>/reactivate/", views.user_set_active, {"active": True}, name="user_reactivate"),
+    path("users/<int:pk>/unlock/", views.user_unlock, name="user_unlock"),
 ]

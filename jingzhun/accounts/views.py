@@ -2,8 +2,9 @@
 
 Every user page goes through ``rules``: lists through ``User.objects.visible_to``, single users through
 ``get_visible_or_404`` (another county's user does not exist for a county administrator) and every
-change through ``require_edit_user``. Changes are model saves, so each one lands in the audit log with
-the reason set here.
+change through ``require_manage_user`` (separation of duties; one's own details: ``require_edit_user``).
+Pages offer only the actions those rules allow. Changes are model saves, so each one lands in the audit
+log with the reason set here.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from jingzhun.accounts import rules, throttle
 from jingzhun.accounts.forms import (
@@ -88,7 +90,7 @@ def _visible_user(actor: ScopedUser, pk: int) -> User:
 @requires(Capability.MANAGE_USERS)
 def user_list(request: AuthenticatedRequest) -> HttpResponse:
     actor = request.user
-    users = _user_queryset().visible_to(actor)
+    users: ScopedQuerySet = _user_queryset().visible_to(actor)
     form = UserFilterForm(request.GET or None, actor=actor)
     if form.is_valid():
         users = form.filter(users)
@@ -116,13 +118,15 @@ def user_create(request: AuthenticatedRequest) -> HttpResponse:
 def user_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     actor = request.user
     target = _visible_user(actor, pk)
-    lock = throttle.lock_remaining(target.username, None)
+    locks = throttle.account_locks(target)
     context = {
         "target": target,
         "editable": rules.can_edit_user(actor, target),
+        "manageable": rules.can_manage_user(actor, target),
         "is_self": target.pk == actor.pk,
         "scope_full_name": target.scope_region.full_name() if target.scope_region else "",
-        "lock_minutes": throttle.minutes(lock) if lock is not None else None,
+        "locks": locks,
+        "lock_minutes": locks[0].minutes if locks else None,
         "history": user_history(target) if actor.can_read_audit else None,
         "active_nav": "users",
     }
@@ -153,10 +157,10 @@ def user_set_active(request: AuthenticatedRequest, pk: int, active: bool) -> Htt
     """停用 / 启用: accounts are never deleted, because the audit log refers to them."""
     actor = request.user
     target = _visible_user(actor, pk)
-    rules.require_edit_user(actor, target)
     if target.pk == actor.pk:
         messages.error(request, _("不能停用本人的账号"))
         return redirect("accounts:user_detail", pk=target.pk)
+    rules.require_manage_user(actor, target)
     if target.is_active == active:
         return redirect("accounts:user_detail", pk=target.pk)
     form = StatusForm(_posted(request))
@@ -182,7 +186,7 @@ def user_password(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
     target = _visible_user(actor, pk)
     if target.pk == actor.pk:
         return redirect("accounts:my_account")  # one's own password needs the current one
-    rules.require_edit_user(actor, target)
+    rules.require_manage_user(actor, target)
     form = AdminSetPasswordForm(target, _posted(request))
     if request.method == "POST" and form.is_valid():
         with audit_reason(_("重置密码")):
@@ -191,6 +195,28 @@ def user_password(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
         messages.success(request, _("已重置“%(user)s”的密码，请通过安全渠道告知本人") % {"user": target.username})
         return redirect("accounts:user_detail", pk=target.pk)
     return render(request, "accounts/user_password.html", {"target": target, "form": form, "active_nav": "users"})
+
+
+@require_POST
+@requires(Capability.MANAGE_USERS)
+def user_unlock(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """解除登录锁定: the account may be tried again from every address it is locked from.
+
+    Not for oneself nor a peer (rules), or a manager could keep guessing a password by unlocking after
+    every lock."""
+    actor = request.user
+    target = _visible_user(actor, pk)
+    rules.require_manage_user(actor, target)
+    locks = throttle.account_locks(target)
+    if not locks:
+        messages.info(request, _("“%(user)s”的登录当前未被锁定") % {"user": target.username})
+        return redirect("accounts:user_detail", pk=target.pk)
+    target.login_unlocked_at = timezone.now()
+    addresses = "、".join(lock.remote_addr or "—" for lock in locks)
+    with audit_reason(_("解除登录锁定：%(addresses)s") % {"addresses": addresses}):
+        target.save(update_fields=["login_unlocked_at"])
+    messages.success(request, _("已解除“%(user)s”的登录锁定") % {"user": target.username})
+    return redirect("accounts:user_detail", pk=target.pk)
 
 
 @logged_in
@@ -226,7 +252,7 @@ def _display(field: str, value: Any, region_names: dict[str, str]) -> str:
         return f"{name}（{value}）" if name else str(value)
     if isinstance(value, bool):
         return _("是") if value else _("否")
-    if field == "date_joined":
+    if field in ("date_joined", "login_unlocked_at"):
         try:
             return _format_time(dt.datetime.fromisoformat(value))
         except (TypeError, ValueError):

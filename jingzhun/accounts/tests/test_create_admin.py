@@ -92,3 +92,12 @@ def test_existing_username_is_refused(tree, make_user, monkeypatch):
 def test_scope_or_all_regions_is_required(tree):
     with pytest.raises(CommandError):
         run("--username", "root", "--noinput")
+
+
+def test_username_is_stored_as_the_login_looks_it_up(tree, monkeypatch):
+    # Typed in full width, it was stored as typed and the login (which normalises) could never find it.
+    monkeypatch.setenv(create_admin.PASSWORD_ENV, PASSWORD)
+    run("--username", "ｒｏｏｔ\u3000", "--scope", "431102", "--noinput")
+    assert User.objects.unscoped().get().username == "root"
+    with pytest.raises(CommandError, match="已存在"):
+        run("--username", "ＲＯＯＴ", "--scope", "431102", "--noinput")

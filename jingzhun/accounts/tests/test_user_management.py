@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.db.models import QuerySet
 from django.test import Client
 from django.urls import reverse
@@ -199,28 +200,31 @@ def test_role_must_fit_the_scope_level(admin_client, tree):
     assert not User.objects.unscoped().filter(username="newcadre").exists()
 
 
-def test_scope_is_required_except_for_an_unlimited_system_admin(client, admin_client, make_user, tree):
+def test_scope_is_required_for_every_role(client, admin_client, make_user, tree):
     response = admin_client.post(reverse("accounts:user_create"), create_data("", role=Role.COUNTY_ADMIN))
     assert "请选择管辖范围" in str(response.context["form"].errors["scope"])
-
-    # A 系统管理员 scoped to the county cannot create an unlimited one ...
-    client.force_login(make_user(Role.SYSTEM_ADMIN, tree.county))
-    response = client.post(reverse("accounts:user_create"), create_data("", role=Role.SYSTEM_ADMIN))
-    assert response.context["form"].errors["scope"]
+    # Not even a whole-system 系统管理员 hands out an unlimited scope: that would be a peer (accounts.rules);
+    # one is created on the server with manage.py create_admin --all-regions.
+    for scope in (tree.county, None):
+        client.force_login(make_user(Role.SYSTEM_ADMIN, scope))
+        page = client.get(reverse("accounts:user_create"))
+        assert "全部区划（不限）" not in page.text
+        response = client.post(reverse("accounts:user_create"), create_data("", role=Role.SYSTEM_ADMIN))
+        assert "请选择管辖范围" in str(response.context["form"].errors["scope"])
     assert not User.objects.unscoped().filter(username="newcadre").exists()
-    # ... an unlimited one can.
-    client.force_login(make_user(Role.SYSTEM_ADMIN, None))
-    response = client.post(reverse("accounts:user_create"), create_data("", role=Role.SYSTEM_ADMIN))
-    assert response.status_code == 302
-    assert User.objects.unscoped().get(username="newcadre").scope_region_id is None
 
 
-def test_system_admin_can_create_county_admin_and_system_admin_in_scope(client, system_admin, tree):
+def test_system_admin_creates_county_admin_in_scope_and_system_admin_below(client, system_admin, tree):
     client.force_login(system_admin)
-    client.post(reverse("accounts:user_create"), create_data(tree.county, role=Role.SYSTEM_ADMIN, username="sa2"))
-    client.post(reverse("accounts:user_create"), create_data(tree.county, role=Role.COUNTY_ADMIN, username="ca2"))
-    assert User.objects.unscoped().get(username="sa2").role == Role.SYSTEM_ADMIN
+    url = reverse("accounts:user_create")
+    client.post(url, create_data(tree.county, role=Role.COUNTY_ADMIN, username="ca2"))
+    client.post(url, create_data(tree.township_a, role=Role.SYSTEM_ADMIN, username="sa2"))
+    # A second 系统管理员 of the same county would be a peer neither of them could be managed by.
+    response = client.post(url, create_data(tree.county, role=Role.SYSTEM_ADMIN, username="sa3"))
+    assert "比您的管辖范围更小" in str(response.context["form"].errors["scope"])
     assert User.objects.unscoped().get(username="ca2").role == Role.COUNTY_ADMIN
+    assert User.objects.unscoped().get(username="sa2").role == Role.SYSTEM_ADMIN
+    assert not User.objects.unscoped().filter(username="sa3").exists()
 
 
 def test_password_validators_apply_on_create(admin_client, tree):
@@ -395,6 +399,81 @@ def test_admin_resets_a_password(admin_client, make_user, tree):
 def test_reset_password_of_self_goes_to_my_account(admin_client, county_admin):
     response = admin_client.get(reverse("accounts:user_password", args=[county_admin.pk]))
     assert response.url == reverse("accounts:my_account")
+
+
+# --- login locks -----------------------------------------------------------------------------------------
+
+
+def lock_out(username: str, addr: str = "10.6.6.6") -> None:
+    for _ in range(settings.LOGIN_MAX_FAILURES):
+        Client().post(reverse("accounts:login"), {"username": username, "password": "wrong-1"}, REMOTE_ADDR=addr)
+
+
+def can_log_in(username: str, addr: str = "10.6.6.6") -> bool:
+    client = Client()
+    client.post(reverse("accounts:login"), {"username": username, "password": TEST_PASSWORD}, REMOTE_ADDR=addr)
+    return "_auth_user_id" in client.session
+
+
+def test_admin_sees_where_an_account_is_locked_and_unlocks_it(admin_client, county_admin, make_user, tree):
+    user = make_user(Role.VILLAGE, tree.village_a1, username="locked")
+    lock_out("locked", "10.6.6.6")
+    lock_out("locked", "10.7.7.7")
+    assert not can_log_in("locked", "10.6.6.6")
+    detail = admin_client.get(reverse("accounts:user_detail", args=[user.pk]))
+    assert "登录已锁定，约 15 分钟后解除" in detail.text
+    assert "10.6.6.6" in detail.text and "10.7.7.7" in detail.text
+    url = reverse("accounts:user_unlock", args=[user.pk])
+    assert url in detail.text
+
+    assert admin_client.get(url).status_code == 405  # a change is a POST
+    response = admin_client.post(url)
+    assert response.status_code == 302
+    assert "已解除“locked”的登录锁定" in admin_client.get(response.url).text
+    assert can_log_in("locked", "10.6.6.6") and can_log_in("locked", "10.7.7.7")
+    entry = user_entries(user).latest("id")
+    assert list(entry.changes) == ["login_unlocked_at"]
+    assert entry.reason in ("解除登录锁定：10.6.6.6、10.7.7.7", "解除登录锁定：10.7.7.7、10.6.6.6")
+    assert (entry.actor_username, entry.region_code) == (county_admin.username, tree.village_a1)
+    assert "解除登录锁定" in admin_client.get(reverse("accounts:user_detail", args=[user.pk])).text
+
+
+def test_guesses_after_an_unlock_count_afresh(admin_client, make_user, tree):
+    user = make_user(Role.VILLAGE, tree.village_a1, username="locked")
+    lock_out("locked")
+    admin_client.post(reverse("accounts:user_unlock", args=[user.pk]))
+    lock_out("locked")
+    assert not can_log_in("locked")
+
+
+def test_unlocking_an_account_that_is_not_locked_changes_nothing(admin_client, make_user, tree):
+    user = make_user(Role.VILLAGE, tree.village_a1, username="free")
+    count = user_entries(user).count()
+    response = admin_client.post(reverse("accounts:user_unlock", args=[user.pk]), follow=True)
+    assert "当前未被锁定" in response.text
+    assert reverse("accounts:user_unlock", args=[user.pk]) not in response.text
+    assert user_entries(user).count() == count
+
+
+def test_unlock_needs_the_csrf_token(county_admin, make_user, tree):
+    user = make_user(Role.VILLAGE, tree.village_a1, username="locked")
+    lock_out("locked")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(county_admin)
+    assert client.post(reverse("accounts:user_unlock", args=[user.pk])).status_code == 403
+    user.refresh_from_db()
+    assert user.login_unlocked_at is None
+    client.get(reverse("accounts:user_detail", args=[user.pk]))
+    token = client.cookies[settings.CSRF_COOKIE_NAME].value
+    client.post(reverse("accounts:user_unlock", args=[user.pk]), {"csrfmiddlewaretoken": token})
+    user.refresh_from_db()
+    assert user.login_unlocked_at is not None
+
+
+def test_unlock_is_refused_for_oneself_and_outside_the_scope(admin_client, county_admin, make_user, tree):
+    other = make_user(Role.VILLAGE, tree.other_village, username="other")
+    assert admin_client.post(reverse("accounts:user_unlock", args=[other.pk])).status_code == 404
+    assert admin_client.post(reverse("accounts:user_unlock", args=[county_admin.pk])).status_code == 403
 
 
 # --- 我的账号 --------------------------------------------------------------------------------------------

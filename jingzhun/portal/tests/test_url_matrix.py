@@ -336,6 +336,9 @@ ENDPOINTS: dict[str, Endpoint] = {
         inside=(managed_user,),
         outside=(canary_user,),
     ),
+    "accounts:user_unlock": Endpoint(  # the target is not locked: back to their page
+        None, post=Rule(USER_MANAGER_OBJECT, ok=302), inside=(managed_user,), outside=(canary_user,)
+    ),
     # regions
     "regions:browse": Endpoint(Rule(SCOPED_LIST, ok=302)),  # to the top of the user's scope
     "regions:import": Endpoint(Rule(REFERENCE_DATA), post=Rule(REFERENCE_DATA, ok=400)),

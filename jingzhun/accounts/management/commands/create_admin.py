@@ -19,6 +19,7 @@ from django.db import transaction
 from jingzhun.accounts.forms import clean_phone
 from jingzhun.accounts.models import User
 from jingzhun.accounts.roles import FINEST_SCOPE_LEVEL, Role
+from jingzhun.accounts.usernames import normalize_username
 from jingzhun.audit.context import audit_context
 from jingzhun.core import codes
 from jingzhun.regions.models import Region
@@ -47,7 +48,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         interactive = options["interactive"] and not options["password_stdin"]
-        username = (options["username"] or (input("用户名：") if interactive else "")).strip()
+        username = normalize_username(options["username"] or (input("用户名：") if interactive else ""))
         if not username:
             raise CommandError("用户名不能为空（--username）")
         if User.objects.unscoped().filter(username__iexact=username).exists():
