@@ -28,7 +28,7 @@ demo: migrate
 run: demo
 	@echo ""
 	@echo "  精准 Jingzhun: http://$(HOST):$(PORT)/"
-	@echo "  演示账号 (密码 jingzhun-demo): admin county township village helper leader auditor"
+	@echo "  演示账号 (密码 jingzhun-demo): national admin county township village helper leader auditor"
 	@echo ""
 	$(MANAGE) run_huey --workers 2 --worker-type thread & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \

@@ -118,6 +118,8 @@ class Command(BaseCommand):
         township = "431102101000"  # 珠山镇
         village = next(v.code for v in villages if v.township_code == township[:9] and v.poor_from)
         specs = [
+            # National policy data (poverty lines, code tables) is changed only by an unlimited administrator.
+            ("national", Role.SYSTEM_ADMIN, None, "全国数据管理员（演示）"),
             ("admin", Role.SYSTEM_ADMIN, demo_regions.COUNTY_CODE, "系统管理员（演示）"),
             ("county", Role.COUNTY_ADMIN, demo_regions.COUNTY_CODE, "区乡村振兴局（演示）"),
             ("township", Role.TOWNSHIP, township, "珠山镇干部（演示）"),
@@ -133,7 +135,7 @@ class Command(BaseCommand):
             user = User(
                 username=username,
                 role=role,
-                scope_region=Region.objects.unscoped().get(code=scope),
+                scope_region=Region.objects.unscoped().get(code=scope) if scope else None,
                 full_name=full_name,
                 is_demo=True,
                 is_staff=role == Role.SYSTEM_ADMIN,
