@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from jingzhun.core.access import Capability, requires
 from jingzhun.core.scope import user_scope_prefix
-from jingzhun.core.tabular import XLSX_CONTENT_TYPE, xlsx_response
+from jingzhun.core.tabular import XLSX_CONTENT_TYPE, TableError, xlsx_response
 from jingzhun.exchange import export, storage
 from jingzhun.exchange.errorbook import marked_workbook
 from jingzhun.exchange.forms import ImportUploadForm
@@ -140,7 +140,11 @@ def error_workbook(request: HttpRequest, job_id: str) -> HttpResponse:
     except storage.UploadGone as exc:
         messages.error(request, str(exc))
         return redirect("exchange:import_detail", job_id=job.pk)
-    data = marked_workbook(files, issues)
+    try:
+        data = marked_workbook(files, issues)
+    except TableError as exc:
+        messages.error(request, f"无法生成错误标注文件（{exc}），请按本页列出的错误修改")
+        return redirect("exchange:import_detail", job_id=job.pk)
     response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(True, "导入错误标注.xlsx")
     return response
