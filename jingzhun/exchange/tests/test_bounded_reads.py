@@ -48,7 +48,8 @@ def immediate_queue(settings: Any, tmp_path: Any) -> Iterator[None]:
 def upload(client: Client, capture: Callable[..., Any], data: bytes, name: str) -> Job:
     with capture(execute=True):
         client.post(reverse("exchange:upload"), {"files": [SimpleUploadedFile(name, data)]})
-    return Job.objects.unscoped().latest("created_at")
+    job: Job = Job.objects.unscoped().latest("created_at")
+    return job
 
 
 def test_the_reported_workbook_fails_its_job_with_the_limit_named_and_the_queue_goes_on(
