@@ -36,7 +36,10 @@ def run_in_own_process(job_id: str, command: Sequence[str] | None = None) -> int
 
 
 def _end_with_parent() -> None:
-    sys.stdin.buffer.read()  # returns once the worker has closed the pipe, or died
+    # The bare file descriptor, not sys.stdin: a thread blocked in a buffered read holds its lock, and the
+    # interpreter cannot finish once the job is done.
+    while os.read(0, 4096):
+        pass  # nothing is ever written; the read returns b"" once the worker closed the pipe, or died
     os._exit(1)
 
 
