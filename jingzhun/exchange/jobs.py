@@ -60,6 +60,7 @@ def export_households_job(job: Job, progress: ProgressReporter, *, query: dict[s
     return {
         "summary": f"已导出 {counts[0]} 户、{counts[1]} 名成员（{filters.year} 年度）",
         "url": reverse("exchange:export_file", args=[job.pk]),
+        "owner_only": True,  # the file is for the user who asked for it (exchange.views.export_file)
         "link_label": "下载 Excel 文件",
         "filename": f"建档立卡户_{filters.year}_{dt.date.today():%Y%m%d}.xlsx",
     }

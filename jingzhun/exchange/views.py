@@ -113,12 +113,20 @@ def import_detail(request: HttpRequest, job_id: str) -> HttpResponse:
             "more_issues": max(0, result.get("issue_count", 0) - 1000),
             "can_commit": _committable(job) and request.user.can_write and job.created_by_id == request.user.pk,
             "can_take_over": _committable(job) and _may_take_over(request.user, job),
-            "audit_url": reverse("audit:search") + "?" + urlencode({"request": str(job.pk)})
-            if job.params.get("commit") and result.get("committed")
-            else "",
+            "audit_url": _audit_link(request, job, result),
             "active_nav": "exchange",
         },
     )
+
+
+def _audit_link(request: HttpRequest, job: Job, result: dict[str, Any]) -> str:
+    """The audit log's entries of a committed import, for a user who may open the audit log (village and
+    township users may not: they would get a refusal)."""
+    if not (job.params.get("commit") and result.get("committed")):
+        return ""
+    if not has_capability(request.user, Capability.READ_AUDIT):
+        return ""
+    return reverse("audit:search") + "?" + urlencode({"request": str(job.pk)})
 
 
 @require_POST

@@ -1,4 +1,4 @@
-"""Who may confirm an import preview: its author, or an administrator who takes it over (audited)."""
+"""Who may confirm an import preview, and which links its pages offer: only to pages the user may open."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from jingzhun.exchange.tests.test_import import family, workbook
 from jingzhun.jobs.models import Job, JobStatus
 from jingzhun.regions.testing import RegionTree
 from jingzhun.registry.models import Household
+from jingzhun.registry.tests.factories import HouseholdYearFactory, household_with_members
 
 pytestmark = pytest.mark.django_db
 Capture = Callable[..., Any]
@@ -95,3 +96,37 @@ def test_an_administrator_takes_a_preview_over_explicitly_and_the_takeover_is_au
     assert set(AuditEntry.objects.filter(request_id=written.pk).values_list("actor_username", flat=True)) == {
         "xianguan"
     }
+
+
+def test_a_village_users_import_result_offers_no_link_to_the_audit_log(
+    client: Client, tree: RegionTree, make_user: MakeUser, django_capture_on_commit_callbacks: Capture
+) -> None:
+    """The result page linked to /audit/?request=…, which a village user may not open (403)."""
+    client.force_login(make_user(Role.VILLAGE, tree.village_a1))
+    job = preview(client, django_capture_on_commit_callbacks, tree)
+    commit(client, django_capture_on_commit_callbacks, job)
+    written = Job.objects.unscoped().exclude(pk=job.pk).get()
+    page = client.get(reverse("exchange:import_detail", args=[written.pk])).content.decode()
+    assert "已写入" in page and "/audit/" not in page
+    assert client.get(reverse("audit:search") + f"?request={written.pk}").status_code == 403
+
+
+def test_a_background_exports_download_is_offered_to_its_owner_only(
+    client: Client, tree: RegionTree, make_user: MakeUser, settings: Any, django_capture_on_commit_callbacks: Capture
+) -> None:
+    """An administrator follows the clerk's export job but may not fetch the clerk's file (404): the job
+    page offers the download to the owner alone."""
+    settings.EXPORT_BACKGROUND_MIN_HOUSEHOLDS = 1
+    HouseholdYearFactory(household=household_with_members(tree.village_a1, size=2), year=2025)
+    clerk = make_user(Role.VILLAGE, tree.village_a1)
+    client.force_login(clerk)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("exchange:export_xlsx") + "?year=2025")
+    job = Job.objects.unscoped().get()
+    download = reverse("exchange:export_file", args=[job.pk])
+    for url in (reverse("jobs:detail", args=[job.pk]), reverse("jobs:progress", args=[job.pk])):
+        assert f'href="{download}"' in client.get(url).content.decode()
+    client.force_login(make_user(Role.COUNTY_ADMIN, tree.county))
+    page = client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+    assert "已导出 1 户" in page and download not in page
+    assert client.get(download).status_code == 404
