@@ -1,5 +1,6 @@
 """Tables in and out: reading uploaded tables (CSV in UTF-8/GBK, XLSX) into rows of strings with their line
-numbers, and the two things every table we write needs (formula-safe text, streamed CSV for Excel)."""
+numbers, within limits on their size, and the two things every table we write needs (formula-safe text,
+streamed CSV for Excel)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import csv
 import io
 import tempfile
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -19,7 +20,46 @@ ENCODINGS = ("utf-8-sig", "gb18030")
 
 
 class TableError(ValueError):
-    """A file that cannot be read as a table at all."""
+    """A file that cannot be read as a table at all; its text is written for the user."""
+
+    user_message = True
+
+
+class TableTooLarge(TableError):
+    """A table beyond the limits of a read (TableLimits): refused before it is loaded."""
+
+
+@dataclass(frozen=True)
+class TableLimits:
+    """How large a table a read accepts, counted from the cells the file actually holds.
+
+    ``rows`` and ``columns`` bound the last row and column holding a cell (a reader builds each sheet as
+    one block from A1 to there), ``cells`` that block's area and the number of cells the file lists. The
+    defaults take a county's 建档立卡 workbook (50,000 households: 3 million cells in 户信息, 5 million
+    in 成员信息) with room to spare, and keep one read of a sheet to a few hundred MB."""
+
+    rows: int = 1_048_576  # Excel's own limit
+    columns: int = 256
+    cells: int = 10_000_000
+
+    def check_csv_text(self, text: str) -> None:
+        """Refuse CSV text with more lines or fields than the limits, before it is split into rows."""
+        lines = text.count("\n") + (not text.endswith("\n"))
+        if lines > self.rows:
+            raise TableTooLarge(f"文件有 {lines:,} 行，超过上限 {self.rows:,} 行，请分批导入")
+        fields = text.count(",") + lines
+        if fields > self.cells:
+            raise TableTooLarge(f"文件有 {fields:,} 个单元格，超过上限 {self.cells:,} 个，请分批导入")
+
+    def checked_rows(self, rows: Iterable[list[str]]) -> Iterator[list[str]]:
+        """``rows`` of a CSV file, refusing one wider than the column limit."""
+        for number, row in enumerate(rows, start=1):
+            if len(row) > self.columns:
+                raise TableTooLarge(f"第 {number} 行有 {len(row):,} 列，超过上限 {self.columns} 列")
+            yield row
+
+
+TABLE_LIMITS = TableLimits()
 
 
 @dataclass
@@ -53,10 +93,10 @@ def _cell(value: object) -> str:
     return str(value).strip()
 
 
-def read_csv_bytes(data: bytes) -> Table:
+def read_csv_bytes(data: bytes, limits: TableLimits = TABLE_LIMITS) -> Table:
     text, encoding = decode_bytes(data)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows = list(reader)
+    limits.check_csv_text(text)
+    rows = list(limits.checked_rows(csv.reader(io.StringIO(text, newline=""))))
     if not rows:
         raise TableError("文件为空")
     headers = [c.strip() for c in rows[0]]
@@ -64,18 +104,16 @@ def read_csv_bytes(data: bytes) -> Table:
     return Table(headers=headers, rows=body, encoding=encoding)
 
 
-def iter_xlsx_rows(data: bytes, sheet: str | int = 0) -> Iterator[Sequence[object]]:
+def read_xlsx_bytes(data: bytes, sheet: str | int = 0, limits: TableLimits = TABLE_LIMITS) -> Table:
     from python_calamine import CalamineWorkbook
 
-    workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    names = workbook.sheet_names
-    name = names[sheet] if isinstance(sheet, int) else sheet
-    yield from workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    from jingzhun.core.xlsx_guard import check_xlsx
 
-
-def read_xlsx_bytes(data: bytes, sheet: str | int = 0) -> Table:
+    check_xlsx(data, limits)  # before calamine allocates anything
     try:
-        raw = list(iter_xlsx_rows(data, sheet))
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        name = workbook.sheet_names[sheet] if isinstance(sheet, int) else sheet
+        raw = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except Exception as exc:  # calamine raises its own error types for corrupt files
         raise TableError(f"无法读取 Excel 文件：{exc}") from exc
     if not raw:
@@ -89,8 +127,8 @@ def read_xlsx_bytes(data: bytes, sheet: str | int = 0) -> Table:
     return Table(headers=headers, rows=body)
 
 
-def read_table(data: bytes | IO[bytes] | Path, filename: str = "") -> Table:
-    """Read CSV or XLSX by file name (or content sniffing: XLSX is a ZIP)."""
+def read_table(data: bytes | IO[bytes] | Path, filename: str = "", limits: TableLimits = TABLE_LIMITS) -> Table:
+    """Read CSV or XLSX by file name (or content sniffing: XLSX is a ZIP), refusing one beyond ``limits``."""
     if isinstance(data, Path):
         filename = filename or data.name
         data = data.read_bytes()
@@ -98,10 +136,10 @@ def read_table(data: bytes | IO[bytes] | Path, filename: str = "") -> Table:
         data = data.read()
     lower = filename.lower()
     if lower.endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
-        return read_xlsx_bytes(data)
+        return read_xlsx_bytes(data, limits=limits)
     if lower.endswith(".xls"):
         raise TableError("不支持旧版 .xls 文件，请另存为 .xlsx 或 CSV")
-    return read_csv_bytes(data)
+    return read_csv_bytes(data, limits)
 
 
 def find_column(headers: list[str], synonyms: tuple[str, ...]) -> int | None:

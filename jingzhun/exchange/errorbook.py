@@ -1,4 +1,7 @@
-"""The uploaded workbook handed back with every error cell marked (red fill and a comment giving the reason)."""
+"""The uploaded workbook handed back with every error cell marked (red fill and a comment giving the reason).
+
+It is made in the web request, with openpyxl, which keeps some 400 bytes per cell: the files are checked
+against ERROR_WORKBOOK_LIMITS first, smaller than an import's own."""
 
 from __future__ import annotations
 
@@ -10,32 +13,37 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 
-from jingzhun.core.tabular import decode_bytes
+from jingzhun.core.tabular import TableLimits, decode_bytes
+from jingzhun.core.xlsx_guard import check_xlsx
 from jingzhun.exchange.layout import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS, header_index, normalise_header
 
 ERROR_FILL = PatternFill("solid", fgColor="FF9999")
+ERROR_WORKBOOK_LIMITS = TableLimits(cells=1_000_000)  # per sheet: some 400 MB in openpyxl
 
 
 def _csv_workbook(name: str, data: bytes) -> Workbook:
     import csv
 
     text, _enc = decode_bytes(data)
+    ERROR_WORKBOOK_LIMITS.check_csv_text(text)
     wb = Workbook()
     ws = wb.active
     ws.title = name[:31].replace("/", "_") or "Sheet1"
-    for row in csv.reader(io.StringIO(text, newline="")):
+    for row in ERROR_WORKBOOK_LIMITS.checked_rows(csv.reader(io.StringIO(text, newline=""))):
         ws.append(row)
     return wb
 
 
 def marked_workbook(files: list[tuple[str, bytes]], issues: list[dict[str, Any]]) -> bytes:
-    """One workbook with all input sheets; for CSV input each file becomes a sheet."""
+    """One workbook with all input sheets; for CSV input each file becomes a sheet. Raises TableError
+    (TableTooLarge) for a file beyond ERROR_WORKBOOK_LIMITS."""
     by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for issue in issues:
         by_source[issue["sheet"]].append(issue)
     output: Workbook | None = None
     for name, data in files:
         if name.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
+            check_xlsx(data, ERROR_WORKBOOK_LIMITS)
             wb = load_workbook(io.BytesIO(data))
             for ws in wb.worksheets:
                 _mark(ws, by_source.get(f"{name}·{ws.title}", []))

@@ -31,13 +31,19 @@ def import_households_job(
     return result
 
 
+class ExportRefused(PermissionError):
+    """An export its requester may no longer make; the text is for them."""
+
+    user_message = True
+
+
 @job_kind("export_households")
 def export_households_job(job: Job, progress: ProgressReporter, *, query: dict[str, Any]) -> dict[str, Any]:
     """The household list's workbook for the user who asked, filtered as the list was, within the scope
     that user has now."""
     user = job.created_by
     if user_scope_prefix(user) is None:
-        raise PermissionError("导出任务的发起人已无数据范围")
+        raise ExportRefused("导出任务的发起人已无数据范围")
     filters = HouseholdQuery(**query)
     households = export.filtered_households(user, filters)
     members = export.members_of(households)
@@ -54,6 +60,7 @@ def export_households_job(job: Job, progress: ProgressReporter, *, query: dict[s
     return {
         "summary": f"已导出 {counts[0]} 户、{counts[1]} 名成员（{filters.year} 年度）",
         "url": reverse("exchange:export_file", args=[job.pk]),
+        "owner_only": True,  # the file is for the user who asked for it (exchange.views.export_file)
         "link_label": "下载 Excel 文件",
         "filename": f"建档立卡户_{filters.year}_{dt.date.today():%Y%m%d}.xlsx",
     }

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -16,9 +18,10 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from jingzhun.core.access import Capability, requires
+from jingzhun.audit.models import Action, append_entries
+from jingzhun.core.access import Capability, has_capability, requires
 from jingzhun.core.scope import user_scope_prefix
-from jingzhun.core.tabular import XLSX_CONTENT_TYPE, attachment_disposition, xlsx_response
+from jingzhun.core.tabular import XLSX_CONTENT_TYPE, TableError, attachment_disposition, xlsx_response
 from jingzhun.core.types import AuthenticatedRequest
 from jingzhun.exchange import export, storage
 from jingzhun.exchange.errorbook import marked_workbook
@@ -40,6 +43,17 @@ def _import_job(request: AuthenticatedRequest, job_id: str) -> Job:
         return visible_jobs(request).filter(kind="import_households").get(pk=job_id)
     except (Job.DoesNotExist, ValueError) as exc:
         raise Http404 from exc
+
+
+def _committable(job: Job) -> bool:
+    """A preview that passed, not yet confirmed."""
+    passed = job.status == JobStatus.SUCCEEDED and not (job.result or {}).get("issue_count")
+    return passed and not job.params.get("commit")
+
+
+def _may_take_over(user: Any, job: Job) -> bool:
+    """An administrator may confirm another user's preview, as their own act (audited); nobody else may."""
+    return job.created_by_id != user.pk and has_capability(user, Capability.MANAGE_USERS) and user.can_write
 
 
 @requires(Capability.VIEW)
@@ -99,35 +113,68 @@ def import_detail(request: AuthenticatedRequest, job_id: str) -> HttpResponse:
             "result": result,
             "issues": issues[:1000],
             "more_issues": max(0, result.get("issue_count", 0) - 1000),
-            "can_commit": (
-                job.status == JobStatus.SUCCEEDED
-                and not job.params.get("commit")
-                and not result.get("issue_count")
-                and request.user.can_write
-                and job.created_by_id == request.user.pk
-            ),
-            "audit_url": reverse("audit:search") + "?" + urlencode({"request": str(job.pk)})
-            if job.params.get("commit") and result.get("committed")
-            else "",
+            "can_commit": _committable(job) and request.user.can_write and job.created_by_id == request.user.pk,
+            "can_take_over": _committable(job) and _may_take_over(request.user, job),
+            "audit_url": _audit_link(request, job, result),
             "active_nav": "exchange",
         },
     )
 
 
+def _audit_link(request: AuthenticatedRequest, job: Job, result: dict[str, Any]) -> str:
+    """The audit log's entries of a committed import, for a user who may open the audit log (village and
+    township users may not: they would get a refusal)."""
+    if not (job.params.get("commit") and result.get("committed")):
+        return ""
+    if not has_capability(request.user, Capability.READ_AUDIT):
+        return ""
+    return reverse("audit:search") + "?" + urlencode({"request": str(job.pk)})
+
+
 @require_POST
 @imports
 def commit(request: AuthenticatedRequest, job_id: str) -> HttpResponse:
+    """Write a preview that passed. Only its author confirms it, knowing the job id is not enough: an
+    import writes in the name of whoever confirms it. An administrator may take another user's preview
+    over by asking for it (``take_over``): the takeover is audited, and the import is theirs, within the
+    scope the preview was checked in."""
     dry_run = _import_job(request, job_id)
-    if dry_run.params.get("commit") or dry_run.status != JobStatus.SUCCEEDED or dry_run.result.get("issue_count"):
+    taking_over = dry_run.created_by_id != request.user.pk
+    if taking_over and not (request.POST.get("take_over") == "1" and _may_take_over(request.user, dry_run)):
+        raise PermissionDenied("只有发起预检的用户可以确认导入")
+    if not _committable(dry_run):
         messages.error(request, "只有预检通过的导入才能确认写入")
         return redirect("exchange:import_detail", job_id=dry_run.pk)
+    label = dry_run.label.replace("导入预检", "导入")
+    scope_prefix = user_scope_prefix(request.user)
+    if taking_over:
+        # What was checked is what is written: the author's scope, which lies within the administrator's.
+        checked = dry_run.params.get("scope_prefix")
+        if checked is None or scope_prefix is None or not checked.startswith(scope_prefix):
+            raise PermissionDenied("该预检不在您的管辖范围内")
+        scope_prefix = checked
+        author = dry_run.created_by.username if dry_run.created_by else ""
+        label = dry_run.label.replace("导入预检", f"导入（接管 {author} 的预检）")
+        append_entries(
+            [
+                {
+                    "action": Action.UPDATE,
+                    "object_type": "jobs.job",
+                    "object_id": dry_run.pk,
+                    "object_repr": dry_run.label,
+                    "region_code": dry_run.region_code,
+                    "changes": {"确认导入人": [author, request.user.username]},
+                    "reason": "管理员接管他人的导入预检并确认写入",
+                }
+            ]
+        )
     job = enqueue(
         "import_households",
-        dry_run.label.replace("导入预检", "导入"),
+        label,
         user=request.user,
         region_code=dry_run.region_code,
         files=dry_run.params["files"],
-        scope_prefix=user_scope_prefix(request.user),
+        scope_prefix=scope_prefix,
         commit=True,
     )
     return redirect("exchange:import_detail", job_id=job.pk)
@@ -142,7 +189,11 @@ def error_workbook(request: AuthenticatedRequest, job_id: str) -> HttpResponse:
     except storage.UploadGone as exc:
         messages.error(request, str(exc))
         return redirect("exchange:import_detail", job_id=job.pk)
-    data = marked_workbook(files, issues)
+    try:
+        data = marked_workbook(files, issues)
+    except TableError as exc:
+        messages.error(request, f"无法生成错误标注文件（{exc}），请按本页列出的错误修改")
+        return redirect("exchange:import_detail", job_id=job.pk)
     response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = attachment_disposition("导入错误标注.xlsx")
     return response

@@ -18,6 +18,11 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", _("失败")
 
 
+def failure_message(job_id: object) -> str:
+    """What a job that failed for a reason not written for its user shows instead (the log has the rest)."""
+    return f"任务未能完成：系统内部出错，详情已记入服务器日志。请联系管理员，并告知参考编号 {job_id}。"
+
+
 class Job(models.Model):
     """One background run. Progress while running lives in the cache (see progress.py): the job's own
     work may hold a long transaction, and progress must be visible before it commits."""
@@ -61,3 +66,11 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
+    @property
+    def shown_error(self) -> str:
+        """The error as the job's user sees it. Jobs that failed before tracebacks were kept to the log
+        hold one in their error: they show the general message."""
+        if "Traceback (most recent call last)" in self.error:
+            return failure_message(self.pk)
+        return self.error

@@ -61,7 +61,13 @@ def test_upload_dry_run_then_confirm_writes_and_links_to_the_audit_set(
     entries = AuditEntry.objects.filter(request_id=job.pk)
     assert entries.count() == 5 and set(entries.values_list("actor_username", flat=True)) == {clerk.username}
     page = client.get(reverse("exchange:import_detail", args=[job.pk])).content.decode()
-    assert f"request={job.pk}" in page  # "what this import changed"
+    assert "已写入" in page
+    # "What this import changed" links to the audit log only for those who may open it: not the clerk.
+    assert f"request={job.pk}" not in page
+    client.force_login(make_user(Role.COUNTY_ADMIN, tree.county))
+    page = client.get(reverse("exchange:import_detail", args=[job.pk])).content.decode()
+    audit = reverse("audit:search") + f"?request={job.pk}"
+    assert f'href="{audit}"' in page and client.get(audit).status_code == 200
 
 
 def test_errors_are_listed_and_the_marked_workbook_downloads(

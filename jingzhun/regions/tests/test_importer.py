@@ -10,6 +10,7 @@ from openpyxl import Workbook
 
 from jingzhun.audit.context import audit_context
 from jingzhun.audit.models import AuditEntry
+from jingzhun.core.tests.xlsx_files import cell, sheet_xml, xlsx_package
 from jingzhun.regions.importer import import_regions
 from jingzhun.regions.models import Region
 
@@ -295,6 +296,18 @@ def test_unreadable_files_are_file_level_errors(tree, data, filename, message):
     assert result.errors[0].line is None
     assert message in result.errors[0].message
     assert str(result.errors[0]).startswith("文件：")
+    assert counts() == before
+
+
+@pytest.mark.django_db
+def test_a_workbook_beyond_the_limits_of_a_read_is_refused_before_it_is_loaded(tree):
+    """The region table is read in the web request: a 1.6 KB workbook with a cell at XFD1048576 made
+    calamine abort the web server's process. It is now a file-level error naming the limit."""
+    rows = f'<row r="1">{cell("A1", "代码")}{cell("B1", "名称")}</row><row r="1048576">{cell("XFD1048576", "x")}</row>'
+    before = counts()
+    result = import_regions(xlsx_package({"区划": sheet_xml(rows)}), "区划.xlsx", dry_run=True)
+    (error,) = result.errors
+    assert str(error).startswith("文件：工作表“区划”在第 XFD 列") and "超过上限 256 列" in str(error)
     assert counts() == before
 
 
