@@ -24,7 +24,13 @@ from jingzhun.policy.income import DEDUCTION_ITEMS, INCOME_ITEMS
 from jingzhun.regions.models import Region
 from jingzhun.registry import services
 from jingzhun.registry.filters import FIRST_YEAR, id_variants
-from jingzhun.registry.idcard import DISABILITY_CATEGORIES, IdNumberError, age_on, parse_id_number
+from jingzhun.registry.idcard import (
+    DISABILITY_CATEGORIES,
+    IdNumberError,
+    age_on,
+    normalize_identifier,
+    parse_id_number,
+)
 from jingzhun.registry.models import (
     CODE_FIELDS,
     HEAD_RELATIONSHIP,
@@ -110,8 +116,8 @@ def validate_phone(value: str) -> None:
 
 def clean_household_number(value: str | None) -> str:
     """A typed 户编号 (blank = generate one): 12–20 digits."""
-    number = (value or "").strip()
-    if number and (not number.isdigit() or not 12 <= len(number) <= 20):
+    number = normalize_identifier(value)
+    if number and (not (number.isascii() and number.isdigit()) or not 12 <= len(number) <= 20):
         raise ValidationError(_("户编号应为 12–20 位数字"))
     return number
 
@@ -403,6 +409,9 @@ class MemberForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm):
             )
         return self._head
 
+    def clean_id_number(self) -> str:
+        return normalize_identifier(self.cleaned_data.get("id_number"))
+
     def clean_name(self) -> str:
         name = re.sub(r"\s+", "", self.cleaned_data.get("name") or "")
         if not name:
@@ -418,13 +427,12 @@ class MemberForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm):
         return data
 
     def _clean_identity(self, data: dict[str, Any]) -> None:
-        raw = (data.get("id_number") or "").strip().upper().replace(" ", "")
+        raw = data.get("id_number") or ""  # normalised by clean_id_number
         id_type = data.get("id_type") or ""
         if not raw:
             return
         if id_type == ID_TYPE_OTHER:
             # Other documents have no checksum; still refuse placeholders and require sex and birth date.
-            data["id_number"] = raw
             add_problems(self, member_problems(MemberFacts.from_data(data), ["4_01_003"], today()))  # placeholder
             if not data.get("sex"):
                 self.add_error("sex", _("请填写性别"))
@@ -436,7 +444,6 @@ class MemberForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm):
         except IdNumberError as exc:
             self.add_error("id_number", str(exc))
             return
-        data["id_number"] = raw
         typed = MemberFacts.from_data(data)  # sex, birth date and disability as typed, before the ID fills them
         # JZ_104 in full: a 20-digit number of the wrong type and a wrong 健康状况 are both shown at once.
         add_problems(self, [(name, text) for name, text in identity.certificate_problems(typed) if data.get(name)])
@@ -591,7 +598,7 @@ class TargetHouseholdMixin(forms.Form):
     source: Household
 
     def clean_target_number(self) -> Household:
-        number = (self.cleaned_data.get("target_number") or "").strip()
+        number = normalize_identifier(self.cleaned_data.get("target_number"))
         target = (
             Household.objects.visible_to(self.user).filter(household_number=number).select_related("village").first()
         )

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from jingzhun.audit.models import AuditedModel
 from jingzhun.core.scope import ScopedManager, ScopedQuerySet
 from jingzhun.policy import services as policy
+from jingzhun.registry.idcard import normalize_identifier
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "default": Decimal("0")}
 AREA = {"max_digits": 8, "decimal_places": 2, "null": True, "blank": True}
@@ -262,6 +263,7 @@ class Member(CodedFields, AuditedModel):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.village_code = self.household.village_id
+        self.id_number = normalize_identifier(self.id_number)
         super().save(*args, **kwargs)
 
     def audit_region_code(self) -> str:
