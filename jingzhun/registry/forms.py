@@ -23,7 +23,7 @@ from jingzhun.policy import services as policy
 from jingzhun.policy.income import DEDUCTION_ITEMS, INCOME_ITEMS
 from jingzhun.regions.models import Region
 from jingzhun.registry import services
-from jingzhun.registry.filters import FIRST_YEAR, id_variants
+from jingzhun.registry.filters import FIRST_YEAR
 from jingzhun.registry.idcard import (
     DISABILITY_CATEGORIES,
     IdNumberError,
@@ -463,23 +463,11 @@ class MemberForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm):
             self._clean_not_active_elsewhere(raw)
 
     def _clean_not_active_elsewhere(self, number: str) -> None:
-        """同一人只能在一个户中在册: the exact number (the service's check) and the person's other forms."""
-        exclude = self.instance if self.instance.pk else None
+        """同一人只能在一个户中在册: the number and the person's other forms (ID / 残疾人证号)."""
         try:
-            services.ensure_not_active_elsewhere(number, exclude_member=exclude)
+            services.ensure_not_active_elsewhere(number, exclude_member=self.instance if self.instance.pk else None)
         except ValidationError as exc:
             self.add_error("id_number", exc.message_dict["id_number"])
-            return
-        others = Member.objects.unscoped().filter(id_number__in=id_variants(number), status=MemberStatus.ACTIVE)
-        if exclude is not None:
-            others = others.exclude(pk=exclude.pk)
-        other = others.select_related("household").first()
-        if other is not None:
-            self.add_error(
-                "id_number",
-                _("该人已在户 %(hh)s（%(name)s，证件号码 %(id)s）中在册，同一人只能在一个户中")
-                % {"hh": other.household.household_number, "name": other.name, "id": other.id_number},
-            )
 
     def _clean_relationship(self, data: dict[str, Any]) -> None:
         relationship = data.get("relationship")

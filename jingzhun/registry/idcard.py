@@ -55,6 +55,12 @@ def normalize_identifier(raw: str | None) -> str:
     return "".join(kept).upper()
 
 
+def person_key(number: str) -> str:
+    """What identifies the person behind a normalised number: its first 18 characters (the citizen ID;
+    a 残疾人证号 is the ID followed by category and grade)."""
+    return number[:18]
+
+
 def check_char(first17: str) -> str:
     total = sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True))
     return CHECK_CHARS[total % 11]

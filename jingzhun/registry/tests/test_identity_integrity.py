@@ -8,14 +8,20 @@ ID, and other write paths than the form."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
+from jingzhun.audit.models import AuditEntry
+from jingzhun.registry import services
 from jingzhun.registry.filters import search_q
 from jingzhun.registry.idcard import check_char, make_id_number, normalize_identifier, parse_id_number
 from jingzhun.registry.models import Household, Member, MemberStatus
-from jingzhun.registry.tests.factories import household_with_members
+from jingzhun.registry.tests.factories import MemberFactory, household_with_members
 from jingzhun.registry.tests.pages_fixtures import (  # noqa: F401
     _fresh_policy_cache,
     household,
@@ -139,3 +145,92 @@ class TestOnePersonOneHouseholdOnTheWeb:
         for typed in spellings(head(h).id_number).values():
             assert list(Household.objects.unscoped().filter(search_q(typed))) == [h], typed
         assert list(Household.objects.unscoped().filter(search_q(head(h).id_number[-4:].translate(FULL_WIDTH)))) == [h]
+
+
+class TestOnePersonOneHouseholdInTheDatabase:
+    """Whatever writes the row: the model, a bulk insert, a certificate number of the same person."""
+
+    def test_model_save_normalises_then_the_constraint_refuses(self, tree):
+        a = household_with_members(tree.village_a1, size=1)
+        b = household_with_members(tree.village_b1, size=1)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            MemberFactory(household=b, id_number=head(a).id_number.translate(FULL_WIDTH), relationship="99")
+
+    def test_disability_certificate_of_an_active_person_is_refused(self, tree):
+        a = household_with_members(tree.village_a1, size=1)
+        b = household_with_members(tree.village_b1, size=1)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            MemberFactory(household=b, id_number=head(a).id_number + "42", relationship="99")
+
+    def test_bulk_insert_is_refused_too(self, tree):
+        a = household_with_members(tree.village_a1, size=1)
+        b = household_with_members(tree.village_b1, size=1)
+        copy = Member(
+            household=b, village_code=b.village_id, member_number="X1", name="复制", sex="1", relationship="99"
+        )
+        copy.id_number = head(a).id_number
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Member.objects.bulk_create([copy])
+
+    def test_a_removed_membership_does_not_count(self, tree):
+        a = household_with_members(tree.village_a1, size=2)
+        wife = a.members.get(relationship="02")
+        services.remove_member(wife, reason="2", date=TODAY)
+        b = household_with_members(tree.village_b1, size=1)
+        MemberFactory(household=b, id_number=wife.id_number, relationship="02", sex="2")
+        assert Member.objects.unscoped().filter(id_number=wife.id_number).count() == 2
+
+
+# ------------------------------------------------------------------------------ the report command
+
+
+def _bypass_insert(household: Household, id_number: str, name: str) -> Member:
+    """A row written around the application (bulk insert of a raw value), as older releases could."""
+    row = Member(
+        household=household,
+        village_code=household.village_id,
+        member_number=f"{household.household_number}{name[-1]}9",
+        name=name,
+        sex="1",
+        relationship="99",
+        id_number=id_number,
+    )
+    Member.objects.bulk_create([row])
+    return row
+
+
+class TestCheckCommand:
+    def run(self, *args: str) -> str:
+        out = io.StringIO()
+        call_command("check_id_numbers", *args, stdout=out, stderr=out)
+        return out.getvalue()
+
+    def test_reports_nothing_on_clean_data(self, tree):
+        household_with_members(tree.village_a1, size=2)
+        output = self.run("--check")
+        assert "同一人在多个户中同时在册：0 人" in output and "写法不规范的证件号码：0 个" in output
+
+    def test_reports_a_person_active_twice_and_a_non_normalised_value(self, tree):
+        a = household_with_members(tree.village_a1, size=1)
+        b = household_with_members(tree.village_b1, size=1)
+        _bypass_insert(b, head(a).id_number.translate(FULL_WIDTH), "重复甲")
+        output = self.run()
+        assert "同一人在多个户中同时在册：1 人" in output
+        assert a.household_number in output and b.household_number in output and "重复甲" in output
+        assert "写法不规范的证件号码：1 个" in output
+        assert head(a).id_number not in output  # masked
+        with pytest.raises(CommandError):
+            self.run("--check")
+
+    def test_normalise_rewrites_through_the_audit_and_leaves_a_clash(self, tree):
+        a = household_with_members(tree.village_a1, size=1)
+        b = household_with_members(tree.village_b1, size=1)
+        lone = make_id_number("431102", dt.date(1990, 1, 1), 400, "1")
+        fixed = _bypass_insert(b, lone.translate(ARABIC_INDIC), "写法甲")
+        clash = _bypass_insert(b, head(a).id_number.translate(FULL_WIDTH), "重复乙")
+        output = self.run("--normalise")
+        assert Member.objects.unscoped().get(pk=fixed.pk).id_number == lone
+        assert Member.objects.unscoped().get(pk=clash.pk).id_number == head(a).id_number.translate(FULL_WIDTH)
+        assert "未改" in output and "重复乙" in output
+        entry = AuditEntry.objects.filter(object_type="registry.member", object_id=str(fixed.pk)).get()
+        assert entry.changes["id_number"] == [lone.translate(ARABIC_INDIC), lone] and "统一证件号码写法" in entry.reason
