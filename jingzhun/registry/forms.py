@@ -122,6 +122,15 @@ def clean_household_number(value: str | None) -> str:
     return number
 
 
+def number_in_village(number: str, village_code: str) -> str | None:
+    """Why a typed 户编号 cannot be a new household's number in the village (None: it can): it must be
+    the village's code and a sequence, so it is inside the user's scope, and the village's automatic
+    numbering (NumberAllocator) only ever continues from its own numbers."""
+    if number.startswith(village_code) and len(number) > len(village_code):
+        return None
+    return _("户编号应为本村代码（%(code)s）加顺序号") % {"code": village_code}
+
+
 class SectionsMixin:
     """Fields grouped under headings (``sections``) for the templates; fields not listed go last."""
 
@@ -280,6 +289,15 @@ class HouseholdForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm
         village, group = data.get("village"), data.get("group")
         if village is not None and group is not None and group.parent_id != village.code:
             self.add_error("group", _("村民小组不属于所选行政村"))
+        number: str = self.cleaned_data.get("household_number") or ""
+        chosen: Region | None = self.cleaned_data.get("village")
+        if (
+            number
+            and chosen is not None
+            and not self.instance.pk
+            and (problem := number_in_village(number, chosen.code))
+        ):
+            self.add_error("household_number", problem)
         this_year = today().year
         first, exit_year = data.get("first_identified_year"), data.get("exit_year")
         for name in ("first_identified_year", "exit_year"):
@@ -366,9 +384,10 @@ class MemberForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm):
         fields = [name for _title, names in MEMBER_SECTIONS for name in names if name != "audit_note"]
         widgets = {"birth_date": date_input()}
 
-    def __init__(self, *args: Any, household: Household, year: int | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, household: Household, user: Any, year: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.household = household
+        self.user = user  # whose scope decides what a clash with another household may name
         self.year = year or today().year
         self.setup_code_fields(self.year)
         self.fields["disability_category"] = forms.ChoiceField(
@@ -464,10 +483,9 @@ class MemberForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm):
 
     def _clean_not_active_elsewhere(self, number: str) -> None:
         """同一人只能在一个户中在册: the number and the person's other forms (ID / 残疾人证号)."""
-        try:
-            services.ensure_not_active_elsewhere(number, exclude_member=self.instance if self.instance.pk else None)
-        except ValidationError as exc:
-            self.add_error("id_number", exc.message_dict["id_number"])
+        other = services.active_elsewhere(number, exclude_member=self.instance if self.instance.pk else None)
+        if other is not None:
+            self.add_error("id_number", services.clash_message(other, self.user))
 
     def _clean_relationship(self, data: dict[str, Any]) -> None:
         relationship = data.get("relationship")
@@ -693,7 +711,12 @@ class HouseholdSplitForm(forms.Form):
 
     def clean_new_number(self) -> str:
         number = clean_household_number(self.cleaned_data.get("new_number"))
-        if number and Household.objects.unscoped().filter(household_number=number).exists():
+        if not number:
+            return number
+        # The village first: only then does "exists" speak of a number inside the user's own village.
+        if problem := number_in_village(number, self.household.village_id):
+            raise ValidationError(problem)
+        if Household.objects.in_region(self.household.village_id).filter(household_number=number).exists():
             raise ValidationError(_("户编号 %(n)s 已存在") % {"n": number})
         return number
 

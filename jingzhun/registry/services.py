@@ -14,7 +14,7 @@ from django.db.models.functions import Length
 from django.utils.translation import gettext
 
 from jingzhun.audit.context import audit_reason
-from jingzhun.core.scope import code_prefix_q
+from jingzhun.core.scope import can_see_code, code_prefix_q
 from jingzhun.policy import services as policy
 from jingzhun.policy.income import compute_income
 from jingzhun.registry.idcard import normalize_identifier, person_key
@@ -142,13 +142,26 @@ def active_elsewhere(id_number: str, exclude_member: Member | None = None) -> Me
     return clash.select_related("household").order_by("pk").first()
 
 
+def clash_message(other: Member, user: Any | None) -> str:
+    """Why a number is refused. Only a user whose scope holds the other membership learns who and where;
+    anyone else is told that the person is registered elsewhere, not in which household (no existence
+    oracle for names and households outside the scope). Without a user, nothing is named."""
+    if user is None:
+        return gettext("该证件号码已在其他户中在册，同一人只能在一个户中")
+    if not can_see_code(user, other.village_code):
+        return gettext("该证件号码已在其他地区在册，请联系县级管理员")
+    return gettext("证件号码 %(id)s 已在户 %(hh)s（%(name)s）中在册，同一人只能在一个户中") % {
+        "id": other.id_number,
+        "hh": other.household.household_number,
+        "name": other.name,
+    }
+
+
 def ensure_not_active_elsewhere(id_number: str, exclude_member: Member | None = None) -> None:
+    """The services' own check (the forms report the clash with the user's scope first)."""
     other = active_elsewhere(id_number, exclude_member)
     if other is not None:
-        hh = other.household.household_number
-        raise ValidationError(
-            {"id_number": f"证件号码 {other.id_number} 已在户 {hh}（{other.name}）中在册，同一人只能在一个户中"}
-        )
+        raise ValidationError({"id_number": clash_message(other, None)})
 
 
 @transaction.atomic

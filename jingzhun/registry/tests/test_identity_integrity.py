@@ -1,5 +1,6 @@
-"""One person, one active household (issue 11 item 3), tried as an attacker would: other digits for the same
-ID, and other write paths than the form."""
+"""One person, one active household (issue 11 item 3), and numbers and people outside the user's scope
+(item 6), tried as an attacker would: other digits for the same ID, other write paths, numbers of another
+township's village, and what a refusal tells about records the user may not see."""
 
 # Fixtures are imported from pages_fixtures (no shared conftest here), so pytest's by-name injection
 # looks like redefinition to ruff.
@@ -9,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
@@ -63,6 +66,13 @@ def head(household: Household) -> Member:
     found = household.head
     assert found is not None
     return found
+
+
+def stranger(village: str, **kwargs: str) -> Household:
+    """A one-person household whose head has a name of her own (the factories' heads share one)."""
+    household = household_with_members(village, size=1, **kwargs)
+    Member.objects.unscoped().filter(household=household).update(name="邹莲梅")
+    return household
 
 
 def member_post(id_number: str, **overrides: str) -> dict[str, str]:
@@ -234,3 +244,109 @@ class TestCheckCommand:
         assert "未改" in output and "重复乙" in output
         entry = AuditEntry.objects.filter(object_type="registry.member", object_id=str(fixed.pk)).get()
         assert entry.changes["id_number"] == [lone.translate(ARABIC_INDIC), lone] and "统一证件号码写法" in entry.reason
+
+
+# ------------------------------------------------------------------------------ item 6: scope
+
+
+class TestNumbersOutsideScope:
+    def split_post(self, household: Household, new_number: str) -> dict[str, Any]:
+        child = household.active_members().get(name="张小1")
+        return {"members": [str(child.pk)], "new_head": str(child.pk), "new_number": new_number, "date": str(TODAY)}
+
+    def test_split_refuses_a_number_of_another_townships_village(self, logged_in, household, tree):
+        before = services.next_household_number(tree.village_b1)
+        foreign = tree.village_b1 + "0500"
+        response = logged_in.post(
+            reverse("registry:household_split", args=[household.pk]), self.split_post(household, foreign)
+        )
+        assert response.status_code == 200
+        assert response.context["form"].errors["new_number"] == [f"户编号应为本村代码（{tree.village_a1}）加顺序号"]
+        assert not Household.objects.unscoped().filter(household_number=foreign).exists()
+        assert services.next_household_number(tree.village_b1) == before  # the other village's numbering
+
+    def test_split_does_not_confirm_a_number_that_exists_elsewhere(self, logged_in, household, tree):
+        elsewhere = stranger(tree.village_b1, household_number=tree.village_b1 + "0007")
+        response = logged_in.post(
+            reverse("registry:household_split", args=[household.pk]),
+            self.split_post(household, elsewhere.household_number),
+        )
+        html = response.content.decode()
+        assert response.status_code == 200 and "已存在" not in html
+        assert head(elsewhere).name not in html
+
+    def test_split_allocates_in_the_households_own_village(self, logged_in, household, tree):
+        household_with_members(tree.village_b1, size=1, household_number=tree.village_b1 + "0900")
+        response = logged_in.post(
+            reverse("registry:household_split", args=[household.pk]), self.split_post(household, "")
+        )
+        assert response.status_code == 302
+        new = Household.objects.unscoped().exclude(pk=household.pk).get(village_id=tree.village_a1)
+        assert new.household_number == tree.village_a1 + "0001"
+
+    def test_split_with_a_number_of_the_own_village(self, logged_in, household, tree):
+        number = tree.village_a1 + "0042"
+        response = logged_in.post(
+            reverse("registry:household_split", args=[household.pk]), self.split_post(household, number)
+        )
+        assert response.status_code == 302
+        assert Household.objects.unscoped().get(household_number=number).village_id == tree.village_a1
+
+    def test_register_refuses_a_number_of_another_village(self, logged_in, tree):
+        data = {
+            "hh-village": tree.village_a1,
+            "hh-identification_standard": "1",
+            "hh-household_number": tree.village_b1 + "0001",
+        }
+        response = logged_in.post(reverse("registry:household_create"), data)
+        assert response.status_code == 200
+        assert response.context["form"].errors["household_number"] == [
+            f"户编号应为本村代码（{tree.village_a1}）加顺序号"
+        ]
+
+
+class TestPeopleOutsideScope:
+    def test_member_form_names_nobody_outside_the_scope(self, logged_in, household, tree):
+        other = stranger(tree.village_b1)  # another township
+        response = logged_in.post(
+            reverse("registry:member_create", args=[household.pk]), member_post(head(other).id_number, sex="1")
+        )
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert response.context["form"].errors["id_number"] == [OUT_OF_SCOPE]
+        assert other.household_number not in html and head(other).name not in html
+        assert household.size() == 3
+
+    def test_a_certificate_number_names_nobody_either(self, logged_in, household, tree):
+        other = stranger(tree.village_b1)
+        data = member_post(head(other).id_number + "41", id_type="2", health="4", sex="1")
+        response = logged_in.post(reverse("registry:member_create", args=[household.pk]), data)
+        assert response.context["form"].errors["id_number"] == [OUT_OF_SCOPE]
+        assert other.household_number not in response.content.decode()
+
+    def test_editing_a_member_to_an_id_outside_the_scope(self, logged_in, household, tree):
+        other = stranger(tree.village_b1)
+        child = household.active_members().get(name="张小1")
+        url = reverse("registry:member_edit", args=[child.pk])
+        data = member_post(head(other).id_number, name=child.name, relationship="03", sex="1")
+        response = logged_in.post(url, data)
+        assert response.context["form"].errors["id_number"] == [OUT_OF_SCOPE]
+        assert other.household_number not in response.content.decode()
+
+    def test_inside_the_scope_the_household_is_named(self, client, township_user, household, tree):
+        other = stranger(tree.village_a2)  # same township
+        client.force_login(township_user)
+        response = client.post(
+            reverse("registry:member_create", args=[household.pk]), member_post(head(other).id_number, sex="1")
+        )
+        [message] = response.context["form"].errors["id_number"]
+        assert other.household_number in message and head(other).name in message
+
+    def test_service_without_a_user_names_nobody(self, tree):
+        other = stranger(tree.village_b1)
+        target = household_with_members(tree.village_a1, size=1)
+        twin = Member(name="张大山", sex="1", birth_date=dt.date(1970, 5, 17), relationship="99", education="3")
+        twin.id_number = head(other).id_number
+        with pytest.raises(ValidationError, match="同一人只能在一个户中") as caught:
+            services.add_member(target, twin, reason="9", date=TODAY)
+        assert other.household_number not in str(caught.value)

@@ -37,7 +37,9 @@ def household_create(request: AuthenticatedRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     initial_village = request.GET.get("village") or None
     hh_form = HouseholdForm(data, prefix="hh", user=user, initial={"village": initial_village})
-    head_form = MemberForm(data, prefix="head", household=Household(), initial={"relationship": HEAD_RELATIONSHIP})
+    head_form = MemberForm(
+        data, prefix="head", household=Household(), user=user, initial={"relationship": HEAD_RELATIONSHIP}
+    )
     head_form.fields["relationship"].disabled = True
     year_form = HouseholdYearForm(data, prefix="yr", year=year)
     if data is not None and all([hh_form.is_valid(), head_form.is_valid(), year_form.is_valid()]):

@@ -60,7 +60,7 @@ def member_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if member.status != MemberStatus.ACTIVE:
         messages.error(request, _("已减少的成员是历史记录，不能修改"))
         return redirect("registry:member_detail", pk=member.pk)
-    form = MemberForm(request.POST or None, instance=member, household=household)
+    form = MemberForm(request.POST or None, instance=member, household=household, user=request.user)
     if request.method == "POST" and form.is_valid():
         note = form.cleaned_data.get("audit_note") or _("修改成员信息")
         if save_checked(request, form, form.save, lambda m: [household], note=note) is not None:
