@@ -45,6 +45,7 @@ from jingzhun.registry.quality.codes import ID_TYPE_OTHER, REGISTERED, SEX_CODES
 from jingzhun.registry.quality.facts import HouseholdFacts, MemberFacts, YearFacts
 from jingzhun.registry.quality.rule import Problem
 from jingzhun.registry.quality.rules import attributes, employment, identity, income, land, yearly
+from jingzhun.registry.versions import VersionedForm
 
 MOBILE = employment.PHONE_RE  # what the rules take for a mobile number
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
@@ -144,7 +145,8 @@ class SectionsMixin:
             listed.update(names)
             if present:
                 out.append((title, present))
-        rest = [self[n] for n in self.fields if n not in listed]  # type: ignore[index,attr-defined]
+        # Hidden fields (the opened version) are rendered on their own, outside any heading.
+        rest = [self[n] for n in self.fields if n not in listed and not self[n].is_hidden]  # type: ignore[index,attr-defined]
         if rest:
             out.append((_("其他"), rest))
         return out
@@ -226,7 +228,7 @@ class VillageChoiceField(forms.ModelChoiceField):
         return f"{obj.parent.name if obj.parent else ''} {obj.name}".strip()
 
 
-class HouseholdForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm):
+class HouseholdForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, VersionedForm, forms.ModelForm):
     """户的基本信息、生产生活条件与社会保障 (domain §2.2). Yearly figures are on the year form."""
 
     required_codes = ("identification_standard",)
@@ -373,7 +375,7 @@ MEMBER_SECTIONS = (
 )
 
 
-class MemberForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm):
+class MemberForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, VersionedForm, forms.ModelForm):
     """人 (domain §2.3). Birth date and sex come from the ID; a different typed value is a contradiction."""
 
     required_codes = ("id_type", "relationship", "ethnicity", "health", "labour")
@@ -776,7 +778,7 @@ class HouseholdMergeForm(TargetHouseholdMixin):
 # ---------------------------------------------------------------------------------------------- 年度
 
 
-class HouseholdYearForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm):
+class HouseholdYearForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, VersionedForm, forms.ModelForm):
     """户年度信息: status, attribute, causes, income components and 两不愁三保障.
 
     家庭纯收入 and 人均纯收入 are not fields: services.save_year computes them with the formula in force.

@@ -329,6 +329,7 @@ class TestPeopleOutsideScope:
         child = household.active_members().get(name="张小1")
         url = reverse("registry:member_edit", args=[child.pk])
         data = member_post(head(other).id_number, name=child.name, relationship="03", sex="1")
+        data["opened_version"] = logged_in.get(url).context["form"]["opened_version"].value()
         response = logged_in.post(url, data)
         assert response.context["form"].errors["id_number"] == [OUT_OF_SCOPE]
         assert other.household_number not in response.content.decode()

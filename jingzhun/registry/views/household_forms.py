@@ -19,6 +19,7 @@ from jingzhun.registry import services
 from jingzhun.registry.filters import FIRST_YEAR, year_range
 from jingzhun.registry.forms import REGISTRATION_REASON, HouseholdForm, HouseholdYearForm, MemberForm
 from jingzhun.registry.models import HEAD_RELATIONSHIP, Household, HouseholdYear
+from jingzhun.registry.versions import versioned
 from jingzhun.registry.views.common import NAV, today
 from jingzhun.registry.views.editing import (
     Change,
@@ -91,7 +92,7 @@ def household_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             return redirect("registry:household_detail", pk=household.pk)
 
         note = form.cleaned_data.get("audit_note") or _("修改户信息")
-        return Change(form.save, lambda h: [household], done, note=note)
+        return Change(versioned(form, form.save), lambda h: [household], done, note=note)
 
     return household_change(
         request,
@@ -129,7 +130,8 @@ def household_year_edit(request: AuthenticatedRequest, pk: int, year: int) -> Ht
             computed = candidate
         else:
             note = form.cleaned_data.get("audit_note") or _("修改%(y)s年度信息") % {"y": year}
-            saved = save_checked(request, form, lambda: services.save_year(candidate), lambda r: [household], note=note)
+            write = versioned(form, lambda: services.save_year(candidate))
+            saved = save_checked(request, form, write, lambda r: [household], note=note)
             if saved is not None:
                 messages.success(
                     request,
