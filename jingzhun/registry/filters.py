@@ -22,7 +22,7 @@ from jingzhun.core.formfields import choice_field
 from jingzhun.core.scope import code_prefix_q
 from jingzhun.policy import services as policy
 from jingzhun.regions.models import Region
-from jingzhun.registry.idcard import DISABILITY_CATEGORIES
+from jingzhun.registry.idcard import DISABILITY_CATEGORIES, normalize_identifier
 from jingzhun.registry.models import HouseholdStatus, HouseholdYear, Member, MemberStatus
 
 if TYPE_CHECKING:
@@ -248,7 +248,7 @@ def _households_of(members: QuerySet) -> Q:
 
 def search_q(text: str, member_prefix: str = "") -> Q:
     """Name (any active member, contains), full ID, last 4–6 characters of an ID, or 户编号 (leading digits)."""
-    text = text.strip().upper().replace(" ", "")
+    text = normalize_identifier(text)
     if not text:
         return Q()
     members = Member.objects.in_region(member_prefix).filter(status=MemberStatus.ACTIVE)

@@ -24,8 +24,14 @@ from jingzhun.policy import services as policy
 from jingzhun.policy.income import DEDUCTION_ITEMS, INCOME_ITEMS
 from jingzhun.regions.models import Region
 from jingzhun.registry import services
-from jingzhun.registry.filters import FIRST_YEAR, id_variants
-from jingzhun.registry.idcard import DISABILITY_CATEGORIES, IdNumberError, age_on, parse_id_number
+from jingzhun.registry.filters import FIRST_YEAR
+from jingzhun.registry.idcard import (
+    DISABILITY_CATEGORIES,
+    IdNumberError,
+    age_on,
+    normalize_identifier,
+    parse_id_number,
+)
 from jingzhun.registry.models import (
     CODE_FIELDS,
     HEAD_RELATIONSHIP,
@@ -40,6 +46,7 @@ from jingzhun.registry.quality.codes import ID_TYPE_OTHER, REGISTERED, SEX_CODES
 from jingzhun.registry.quality.facts import HouseholdFacts, MemberFacts, YearFacts
 from jingzhun.registry.quality.rule import Problem
 from jingzhun.registry.quality.rules import attributes, employment, identity, income, land, yearly
+from jingzhun.registry.versions import VersionedForm
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -117,10 +124,19 @@ def validate_phone(value: str) -> None:
 
 def clean_household_number(value: str | None) -> str:
     """A typed 户编号 (blank = generate one): 12–20 digits."""
-    number = (value or "").strip()
-    if number and (not number.isdigit() or not 12 <= len(number) <= 20):
+    number = normalize_identifier(value)
+    if number and (not (number.isascii() and number.isdigit()) or not 12 <= len(number) <= 20):
         raise ValidationError(_("户编号应为 12–20 位数字"))
     return number
+
+
+def number_in_village(number: str, village_code: str) -> str | None:
+    """Why a typed 户编号 cannot be a new household's number in the village (None: it can): it must be
+    the village's code and a sequence, so it is inside the user's scope, and the village's automatic
+    numbering (NumberAllocator) only ever continues from its own numbers."""
+    if number.startswith(village_code) and len(number) > len(village_code):
+        return None
+    return _("户编号应为本村代码（%(code)s）加顺序号") % {"code": village_code}
 
 
 class SectionsMixin:
@@ -136,7 +152,8 @@ class SectionsMixin:
             listed.update(names)
             if present:
                 out.append((title, present))
-        rest = [self[n] for n in self.fields if n not in listed]  # type: ignore[index,attr-defined]
+        # Hidden fields (the opened version) are rendered on their own, outside any heading.
+        rest = [self[n] for n in self.fields if n not in listed and not self[n].is_hidden]  # type: ignore[index,attr-defined]
         if rest:
             out.append((_("其他"), rest))
         return out
@@ -218,7 +235,7 @@ class VillageChoiceField(forms.ModelChoiceField):
         return f"{obj.parent.name if obj.parent else ''} {obj.name}".strip()
 
 
-class HouseholdForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm):
+class HouseholdForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, VersionedForm, forms.ModelForm):
     """户的基本信息、生产生活条件与社会保障 (domain §2.2). Yearly figures are on the year form."""
 
     required_codes = ("identification_standard",)
@@ -284,6 +301,15 @@ class HouseholdForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm
         village, group = data.get("village"), data.get("group")
         if village is not None and group is not None and group.parent_id != village.code:
             self.add_error("group", _("村民小组不属于所选行政村"))
+        number: str = self.cleaned_data.get("household_number") or ""
+        chosen: Region | None = self.cleaned_data.get("village")
+        if (
+            number
+            and chosen is not None
+            and not self.instance.pk
+            and (problem := number_in_village(number, chosen.code))
+        ):
+            self.add_error("household_number", problem)
         this_year = today().year
         first, exit_year = data.get("first_identified_year"), data.get("exit_year")
         for name in ("first_identified_year", "exit_year"):
@@ -359,7 +385,7 @@ MEMBER_SECTIONS: Sections = (
 )
 
 
-class MemberForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm):
+class MemberForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, VersionedForm, forms.ModelForm):
     """人 (domain §2.3). Birth date and sex come from the ID; a different typed value is a contradiction."""
 
     required_codes = ("id_type", "relationship", "ethnicity", "health", "labour")
@@ -370,9 +396,10 @@ class MemberForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm):
         fields = [name for _title, names in MEMBER_SECTIONS for name in names if name != "audit_note"]
         widgets = {"birth_date": date_input()}
 
-    def __init__(self, *args: Any, household: Household, year: int | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, household: Household, user: Any, year: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.household = household
+        self.user = user  # whose scope decides what a clash with another household may name
         self.year = year or today().year
         self.setup_code_fields(self.year)
         self.fields["disability_category"] = forms.ChoiceField(
@@ -414,6 +441,9 @@ class MemberForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm):
             )
         return self._head
 
+    def clean_id_number(self) -> str:
+        return normalize_identifier(self.cleaned_data.get("id_number"))
+
     def clean_name(self) -> str:
         name = re.sub(r"\s+", "", self.cleaned_data.get("name") or "")
         if not name:
@@ -430,13 +460,12 @@ class MemberForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm):
         return data
 
     def _clean_identity(self, data: dict[str, Any]) -> None:
-        raw = (data.get("id_number") or "").strip().upper().replace(" ", "")
+        raw = data.get("id_number") or ""  # normalised by clean_id_number
         id_type = data.get("id_type") or ""
         if not raw:
             return
         if id_type == ID_TYPE_OTHER:
             # Other documents have no checksum; still refuse placeholders and require sex and birth date.
-            data["id_number"] = raw
             add_problems(self, member_problems(MemberFacts.from_data(data), ["4_01_003"], today()))  # placeholder
             if not data.get("sex"):
                 self.add_error("sex", _("请填写性别"))
@@ -448,7 +477,6 @@ class MemberForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm):
         except IdNumberError as exc:
             self.add_error("id_number", str(exc))
             return
-        data["id_number"] = raw
         typed = MemberFacts.from_data(data)  # sex, birth date and disability as typed, before the ID fills them
         # JZ_104 in full: a 20-digit number of the wrong type and a wrong 健康状况 are both shown at once.
         add_problems(self, [(name, text) for name, text in identity.certificate_problems(typed) if data.get(name)])
@@ -468,23 +496,10 @@ class MemberForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm):
             self._clean_not_active_elsewhere(raw)
 
     def _clean_not_active_elsewhere(self, number: str) -> None:
-        """同一人只能在一个户中在册: the exact number (the service's check) and the person's other forms."""
-        exclude = self.instance if self.instance.pk else None
-        try:
-            services.ensure_not_active_elsewhere(number, exclude_member=exclude)
-        except ValidationError as exc:
-            self.add_error("id_number", exc.message_dict["id_number"])
-            return
-        others = Member.objects.unscoped().filter(id_number__in=id_variants(number), status=MemberStatus.ACTIVE)
-        if exclude is not None:
-            others = others.exclude(pk=exclude.pk)
-        other = others.select_related("household").first()
+        """同一人只能在一个户中在册: the number and the person's other forms (ID / 残疾人证号)."""
+        other = services.active_elsewhere(number, exclude_member=self.instance if self.instance.pk else None)
         if other is not None:
-            self.add_error(
-                "id_number",
-                _("该人已在户 %(hh)s（%(name)s，证件号码 %(id)s）中在册，同一人只能在一个户中")
-                % {"hh": other.household.household_number, "name": other.name, "id": other.id_number},
-            )
+            self.add_error("id_number", services.clash_message(other, self.user))
 
     def _clean_relationship(self, data: dict[str, Any]) -> None:
         relationship = data.get("relationship")
@@ -606,7 +621,7 @@ class TargetHouseholdMixin(forms.Form):
     source: Household
 
     def clean_target_number(self) -> Household:
-        number = (self.cleaned_data.get("target_number") or "").strip()
+        number = normalize_identifier(self.cleaned_data.get("target_number"))
         target = (
             Household.objects.visible_to(self.user).filter(household_number=number).select_related("village").first()
         )
@@ -715,7 +730,12 @@ class HouseholdSplitForm(forms.Form):
 
     def clean_new_number(self) -> str:
         number = clean_household_number(self.cleaned_data.get("new_number"))
-        if number and Household.objects.unscoped().filter(household_number=number).exists():
+        if not number:
+            return number
+        # The village first: only then does "exists" speak of a number inside the user's own village.
+        if problem := number_in_village(number, self.household.village_id):
+            raise ValidationError(problem)
+        if Household.objects.in_region(self.household.village_id).filter(household_number=number).exists():
             raise ValidationError(_("户编号 %(n)s 已存在") % {"n": number})
         return number
 
@@ -777,7 +797,7 @@ class HouseholdMergeForm(TargetHouseholdMixin):
 # ---------------------------------------------------------------------------------------------- 年度
 
 
-class HouseholdYearForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, forms.ModelForm):
+class HouseholdYearForm(SectionsMixin, CodeFieldsMixin, ReasonMixin, VersionedForm, forms.ModelForm):
     """户年度信息: status, attribute, causes, income components and 两不愁三保障.
 
     家庭纯收入 and 人均纯收入 are not fields: services.save_year computes them with the formula in force.

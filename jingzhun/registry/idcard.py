@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -36,6 +37,30 @@ class IdInfo:
         return bool(self.disability_category)
 
 
+def normalize_identifier(raw: str | None) -> str:
+    """The one stored and compared form of an identifier as typed anywhere (forms, import, search).
+
+    NFKC folds full-width characters (４３１１, ｘ); digits of any other script (Arabic-Indic ٤٣١١,
+    Devanagari …) become ASCII digits; spaces and invisible format characters (zero-width space, BOM) go;
+    letters are upper case (the check character X). Without this, one person typed with other digits is
+    another number to every uniqueness check.
+    """
+    text = unicodedata.normalize("NFKC", raw or "")
+    kept = []
+    for char in text:
+        if char.isspace() or unicodedata.category(char) == "Cf":
+            continue
+        digit = unicodedata.decimal(char, None)
+        kept.append(str(digit) if digit is not None else char)
+    return "".join(kept).upper()
+
+
+def person_key(number: str) -> str:
+    """What identifies the person behind a normalised number: its first 18 characters (the citizen ID;
+    a 残疾人证号 is the ID followed by category and grade)."""
+    return number[:18]
+
+
 def check_char(first17: str) -> str:
     total = sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True))
     return CHECK_CHARS[total % 11]
@@ -56,7 +81,7 @@ def sex_in(number: str) -> str:
 
 def parse_id_number(raw: str, *, today: dt.date | None = None) -> IdInfo:
     """Validate an 18-digit ID or a 20-digit disability certificate number (ID + category + grade)."""
-    number = (raw or "").strip().upper().replace(" ", "")
+    number = normalize_identifier(raw)
     if not number:
         raise IdNumberError("证件号码不能为空")
     if number.startswith(PLACEHOLDER_PREFIX):
@@ -71,7 +96,7 @@ def parse_id_number(raw: str, *, today: dt.date | None = None) -> IdInfo:
         number = number[:18]
     elif len(number) != 18:
         raise IdNumberError(f"证件号码应为 18 位（残疾人证号 20 位），当前 {len(number)} 位")
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    if not number.isascii() or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
         raise IdNumberError("证件号码前 17 位应为数字，末位为数字或 X")
     expected = check_char(number[:17])
     if number[17] != expected:

@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Substr
 from django.utils.translation import gettext_lazy as _
 
 from jingzhun.audit.models import AuditedModel
 from jingzhun.core.scope import ScopedManager, ScopedQuerySet
 from jingzhun.policy import services as policy
+from jingzhun.registry.idcard import normalize_identifier, person_key
 
 if TYPE_CHECKING:
     from django.db.models.expressions import Combinable
@@ -241,6 +243,10 @@ class Member(CodedFields, AuditedModel):
     public_welfare_job = models.CharField(_("公益性岗位"), max_length=50, blank=True)
     public_welfare_months = models.PositiveSmallIntegerField(_("公益性岗位（月数）"), null=True, blank=True)
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    # Set only by migration 0005 on the rows that were already a second active membership of the same
+    # person when the database began to refuse them, so the constraint could be added; they await a
+    # decision (manage.py check_id_numbers lists them). A new row never carries it.
+    held_duplicate = models.BooleanField(_("约束建立前已重复在册"), default=False, editable=False)
     addition_reason = models.CharField(_("人员增加原因"), max_length=1, blank=True)
     addition_date = models.DateField(_("增加日期"), null=True, blank=True)
     removal_reason = models.CharField(_("人员减少原因"), max_length=1, blank=True)
@@ -259,9 +265,13 @@ class Member(CodedFields, AuditedModel):
         verbose_name_plural = _("家庭成员")
         ordering = ["household", "relationship", "birth_date"]
         constraints = [
-            # One person is active in at most one household across the whole system.
+            # One person (the first 18 characters: the ID, also inside a 残疾人证号) is active in at most one
+            # household across the whole system, whatever writes the row.
             models.UniqueConstraint(
-                fields=["id_number"], condition=Q(status="active"), name="member_one_active_household"
+                Substr("id_number", 1, 18),
+                condition=Q(status="active", held_duplicate=False),
+                name="member_one_active_person",
+                violation_error_message=_("该证件号码已在其他户中在册，同一人只能在一个户中"),
             ),
         ]
         indexes = [
@@ -276,7 +286,19 @@ class Member(CodedFields, AuditedModel):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.village_code = self.household.village_id
+        self.id_number = normalize_identifier(self.id_number)
+        if self.held_duplicate and (self._state.adding or not self._still_duplicate()):
+            self.held_duplicate = False
         super().save(*args, **kwargs)
+
+    def _still_duplicate(self) -> bool:
+        """Whether this held row is still a second active membership of its person."""
+        if self.status != MemberStatus.ACTIVE:
+            return False
+        others = Member.unscoped_objects.annotate(person=Substr("id_number", 1, 18)).filter(
+            person=person_key(self.id_number), status=MemberStatus.ACTIVE
+        )
+        return others.exclude(pk=self.pk).exists()
 
     def audit_region_code(self) -> str:
         return self.household.region_code if self.household_id else self.village_code

@@ -9,14 +9,15 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.db.models.functions import Length
 from django.utils.translation import gettext
 
 from jingzhun.audit.context import audit_reason
-from jingzhun.core.scope import code_prefix_q
+from jingzhun.core.scope import can_see_code, code_prefix_q
 from jingzhun.policy import services as policy
 from jingzhun.policy.income import compute_income
+from jingzhun.registry.idcard import normalize_identifier, person_key
 from jingzhun.registry.models import (
     HEAD_RELATIONSHIP,
     ChangeKind,
@@ -123,18 +124,44 @@ def next_member_number(household: Household) -> str:
     return number
 
 
-def ensure_not_active_elsewhere(id_number: str, exclude_member: Member | None = None) -> None:
-    clash = Member.objects.unscoped().filter(id_number=id_number, status=MemberStatus.ACTIVE)
+def same_person_q(id_number: str) -> Q:
+    """The rows of the person behind a normalised ``id_number``: the same first 18 characters (the ID, and
+    every 残疾人证号 built on it), as an index range (a LIKE would not use the index). A shorter number (an
+    other document) is only itself, as in the database constraint member_one_active_person."""
+    key = person_key(id_number)
+    if len(key) < 18:
+        return Q(id_number=id_number)
+    return Q(id_number__gte=key, id_number__lte=key + "9999")
+
+
+def active_elsewhere(id_number: str, exclude_member: Member | None = None) -> Member | None:
+    """The person's active membership other than ``exclude_member``, if any (one person, one household)."""
+    clash = Member.objects.unscoped().filter(same_person_q(normalize_identifier(id_number)), status=MemberStatus.ACTIVE)
     if exclude_member is not None and exclude_member.pk:
         clash = clash.exclude(pk=exclude_member.pk)
-    other = clash.select_related("household").first()
+    return clash.select_related("household").order_by("pk").first()
+
+
+def clash_message(other: Member, user: Any | None) -> str:
+    """Why a number is refused. Only a user whose scope holds the other membership learns who and where;
+    anyone else is told that the person is registered elsewhere, not in which household (no existence
+    oracle for names and households outside the scope). Without a user, nothing is named."""
+    if user is None:
+        return gettext("该证件号码已在其他户中在册，同一人只能在一个户中")
+    if not can_see_code(user, other.village_code):
+        return gettext("该证件号码已在其他地区在册，请联系县级管理员")
+    return gettext("证件号码 %(id)s 已在户 %(hh)s（%(name)s）中在册，同一人只能在一个户中") % {
+        "id": other.id_number,
+        "hh": other.household.household_number,
+        "name": other.name,
+    }
+
+
+def ensure_not_active_elsewhere(id_number: str, exclude_member: Member | None = None) -> None:
+    """The services' own check (the forms report the clash with the user's scope first)."""
+    other = active_elsewhere(id_number, exclude_member)
     if other is not None:
-        raise ValidationError(
-            {
-                "id_number": f"证件号码 {id_number} 已在户 {other.household.household_number}（{other.name}）中在册，"
-                "同一人只能在一个户中"
-            }
-        )
+        raise ValidationError({"id_number": clash_message(other, None)})
 
 
 @transaction.atomic

@@ -16,7 +16,7 @@ from jingzhun.exchange.importer.report import Issue
 from jingzhun.exchange.importer.rows import CHUNK, HouseholdIn, RowIn, RowValues
 from jingzhun.exchange.importer.stored import ActivePerson, existing_households
 from jingzhun.regions.models import Region
-from jingzhun.registry.idcard import IdNumberError, parse_id_number
+from jingzhun.registry.idcard import IdNumberError, normalize_identifier, parse_id_number
 from jingzhun.registry.models import HEAD_RELATIONSHIP, Household
 
 
@@ -28,14 +28,15 @@ def _issue(row: RowIn, key: str, message: str, issues: list[Issue]) -> None:
 
 def _validate_head_ids(rows: Iterable[RowIn], issues: list[Issue]) -> None:
     """户主证件号码 wherever a row carries it (household sheet, and the member sheet's link column), so a
-    mistyped head ID is reported at every cell at once, not one cell per upload. Rows keep the value:
-    linking compares it as typed."""
+    mistyped head ID is reported at every cell at once, not one cell per upload. Rows keep the value,
+    normalised: linking compares it so."""
     today = dt.date.today()
     checked: dict[str, str | None] = {}  # number → error message (None: valid); heads repeat on member rows
     for row in rows:
         number = row.values.get("head_id_number")
         if not number:
             continue
+        number = row.values["head_id_number"] = normalize_identifier(number)
         if number not in checked:
             try:
                 parse_id_number(number, today=today)
@@ -54,6 +55,7 @@ def _validate_ids(rows: list[RowIn], issues: list[Issue]) -> None:
         number = row.values.get("id_number")
         if not number:
             continue
+        number = row.values["id_number"] = normalize_identifier(number)
         try:
             info = parse_id_number(number, today=today)
         except IdNumberError as exc:

@@ -111,3 +111,12 @@ def household_with_members(village: str = "431102100201", size: int = 3, **kwarg
             education="4",
         )
     return household
+
+
+def legacy_duplicate(household: Household, id_number: str, **kwargs: object) -> Member:
+    """A second active membership of the person with ``id_number``, as a database could hold it before
+    migration 0005 marked such rows held_duplicate: the only way one can exist now (the rules still find it)."""
+    member: Member = MemberFactory.create(household=household, **kwargs)
+    Member.objects.unscoped().filter(pk=member.pk).update(id_number=id_number, held_duplicate=True)
+    member.refresh_from_db()
+    return member

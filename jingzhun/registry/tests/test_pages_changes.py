@@ -56,6 +56,11 @@ def member_post(**overrides):
     return data
 
 
+def opened_version(client, url):
+    """The version an edit page was opened on, as its form posts it back (registry.versions)."""
+    return {"opened_version": client.get(url).context["form"]["opened_version"].value()}
+
+
 def year_post(**overrides):
     data = {"exit_status": "1", "attribute": "05", "main_cause": "01", "other_cause_1": "", "other_cause_2": ""}
     data |= {"wage_income": "15000", "business_income": "2000", "property_income": "0", "transfer_income": "1000"}
@@ -102,6 +107,7 @@ class TestCreateAndEdit:
         data = {k: v for k, v in form.initial.items() if v is not None and k not in ("village", "group")}
         data |= {"housing_area_m2": "120", "audit_note": "入户核实更正", "identification_standard": "1"}
         data = {k: ("true" if v is True else "false" if v is False else v) for k, v in data.items()}
+        data["opened_version"] = form["opened_version"].value()
         response = logged_in.post(url, data)
         assert response.status_code == 302, response.context["form"].errors
         household.refresh_from_db()
@@ -119,6 +125,7 @@ class TestMemberPages:
             name=child.name, id_number=child.id_number, relationship="03", education="4", school_status="08"
         )
         data.pop("birth_date", None)
+        data |= opened_version(logged_in, url)
         response = logged_in.post(url, data)
         assert response.status_code == 200
         html = response.content.decode()
@@ -147,11 +154,15 @@ class TestMemberPages:
     def test_add_member_already_active_elsewhere(self, logged_in, household, tree):
         other = household_with_members(tree.village_a2, size=1)
         assert other.head is not None
+        Member.objects.unscoped().filter(household=other).update(name="邹莲梅")
         data = member_post(id_number=other.head.id_number, reason="9", date=str(TODAY), relationship="99")
         data |= {"sex": "1"}
         response = logged_in.post(reverse("registry:member_create", args=[household.pk]), data)
         assert response.status_code == 200
-        assert "同一人只能在一个户中" in response.content.decode()
+        # 甲二村 is outside the village user's scope: refused without naming the household or the person.
+        html = response.content.decode()
+        assert "该证件号码已在其他地区在册，请联系县级管理员" in html
+        assert other.household_number not in html and "邹莲梅" not in html
         assert household.size() == 3
 
     def test_remove_member_keeps_history(self, logged_in, household):
@@ -210,14 +221,15 @@ class TestMemberPages:
 class TestYearPage:
     def test_preview_computes_without_saving_then_save(self, logged_in, household):
         url = reverse("registry:household_year_edit", args=[household.pk, 2025])
-        response = logged_in.post(url, year_post(preview="1"))
+        version = opened_version(logged_in, url)
+        response = logged_in.post(url, year_post(preview="1") | version)
         assert response.status_code == 200
         computed = response.context["computed"]
         assert (computed.net_income, computed.per_capita_net_income) == (Decimal("17000.00"), Decimal("5666.67"))
         assert household.years.get(year=2025).net_income == Decimal("15000.00")  # unchanged
         assert "工资性收入 + 生产经营性收入 + 财产性收入 + 转移性收入 − 生产经营性支出" in response.content.decode()
 
-        response = logged_in.post(url, year_post(net_income="1", per_capita_net_income="1"))
+        response = logged_in.post(url, year_post(net_income="1", per_capita_net_income="1") | version)
         assert response.status_code == 302
         record = household.years.get(year=2025)
         assert (record.net_income, record.per_capita_net_income) == (Decimal("17000.00"), Decimal("5666.67"))
@@ -226,13 +238,13 @@ class TestYearPage:
         url = reverse("registry:household_year_edit", args=[household.pk, TODAY.year])
         form = logged_in.get(url).context["form"]
         assert form.initial["attribute"] == "05" and form.initial["main_cause"] == "01"
-        assert logged_in.post(url, year_post()).status_code == 302
+        assert logged_in.post(url, year_post(opened_version=form["opened_version"].value())).status_code == 302
         assert household.years.get(year=TODAY.year).member_count == 3
 
     def test_past_year_keeps_its_member_count_when_edited(self, logged_in, household, tree):
         HouseholdYear.objects.unscoped().filter(household=household, year=2024).update(member_count=5)
         url = reverse("registry:household_year_edit", args=[household.pk, 2024])
-        assert logged_in.post(url, year_post()).status_code == 302
+        assert logged_in.post(url, year_post() | opened_version(logged_in, url)).status_code == 302
         assert household.years.get(year=2024).member_count == 5
 
     def test_year_out_of_range(self, logged_in, household):
@@ -320,6 +332,7 @@ class TestQualityGate:
     def test_new_error_rolls_back_and_shows_message_on_the_field(self, logged_in, household, rules):
         url = reverse("registry:household_edit", args=[household.pk])
         data = {"identification_standard": "1", "housing_area_m2": "900", "phone": "13800000000"}
+        data |= opened_version(logged_in, url)
         audit_before = AuditEntry.objects.count()
         response = logged_in.post(url, data)
         assert response.status_code == 200
@@ -331,7 +344,8 @@ class TestQualityGate:
 
     def test_warnings_are_recorded_and_do_not_block(self, logged_in, household, rules):
         url = reverse("registry:household_edit", args=[household.pk])
-        response = logged_in.post(url, {"identification_standard": "1", "housing_area_m2": "100"})
+        data = {"identification_standard": "1", "housing_area_m2": "100"} | opened_version(logged_in, url)
+        response = logged_in.post(url, data)
         assert response.status_code == 302
         assert [v.level for v in rules[0]] == ["warning"]
 
@@ -352,7 +366,8 @@ class TestQualityGate:
         child = household.active_members().get(name="张小1")
         data = member_post(name="张晓一", id_number=child.id_number, relationship="03", education="4", sex="1")
         data["birth_date"] = ""
-        response = logged_in.post(reverse("registry:member_edit", args=[child.pk]), data)
+        url = reverse("registry:member_edit", args=[child.pk])
+        response = logged_in.post(url, data | opened_version(logged_in, url))
         assert response.status_code == 302
         child.refresh_from_db()
         assert child.name == "张晓一"
@@ -376,7 +391,8 @@ class TestRealQualityRules:
         data = member_post(
             name=kid.name, id_number=kid.id_number, relationship="08", education="", school_status="02", labour="1"
         )
-        response = logged_in.post(reverse("registry:member_edit", args=[kid.pk]), data)
+        url = reverse("registry:member_edit", args=[kid.pk])
+        response = logged_in.post(url, data | opened_version(logged_in, url))
         assert response.status_code == 200
         assert "劳动技能应为“无劳动力”" in " ".join(response.context["form"].errors.get("labour", []))
         kid.refresh_from_db()

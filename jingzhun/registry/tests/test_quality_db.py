@@ -16,6 +16,7 @@ from jingzhun.registry.tests.factories import (
     HouseholdYearFactory,
     MemberFactory,
     household_with_members,
+    legacy_duplicate,
     valid_id,
 )
 
@@ -128,14 +129,8 @@ def test_same_person_in_two_households_by_certificate_number(tree):
     first = clean_household(tree.village_a1)
     second = clean_household(tree.village_b1)
     person = first.members.get(relationship="01")
-    MemberFactory(
-        household=second,
-        name="同一人",
-        relationship="21",
-        id_number=person.id_number + "41",
-        id_type="2",
-        health="4",
-        labour="4",
+    legacy_duplicate(
+        second, person.id_number + "41", name="同一人", relationship="21", id_type="2", health="4", labour="4"
     )
     assert "1_01_001" in codes(db.check_household(first))  # 18-digit side finds the certificate
     [v] = [v for v in db.check_household(second) if v.rule_code == "1_01_001"]
@@ -196,7 +191,7 @@ def test_batch_matches_single_household_check(tree, monkeypatch, small_run):
     spouse.save()
     other = clean_household(tree.village_a2)
     head = other.members.get(relationship="01")
-    MemberFactory(household=household, name="证号重复", relationship="21", id_number=head.id_number + "42", id_type="2")
+    legacy_duplicate(household, head.id_number + "42", name="证号重复", relationship="21", id_type="2")
     single = sorted((v.rule_code, v.member_id, v.message) for v in db.check_household(household))
     run_quality(tree.township_a)
     batch = sorted(

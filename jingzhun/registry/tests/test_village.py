@@ -137,6 +137,7 @@ def test_edit_creates_the_year_and_is_audited(client, make_user, tree, village):
     response = client.post(
         url,
         {
+            "opened_version": form.context["form"]["opened_version"].value(),
             "total_households": "130",
             "total_population": "500",
             "registered_households": "2",
@@ -161,7 +162,9 @@ def test_edit_updates_an_existing_year(client, make_user, tree, village):
     record = typed(tree)
     client.force_login(make_user(Role.TOWNSHIP, tree.township_a))
     url = reverse("registry:village_year_edit", args=[tree.village_a1, 2020])
-    assert client.post(url, {"total_households": "125", "first_secretary": "王书记"}).status_code == 302
+    version = client.get(url).context["form"]["opened_version"].value()
+    data = {"total_households": "125", "first_secretary": "王书记", "opened_version": version}
+    assert client.post(url, data).status_code == 302
     record.refresh_from_db()
     assert record.total_households == 125
     assert record.registered_households is None  # a blank field clears the figure

@@ -58,7 +58,7 @@ def member_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return household_change(
         request,
         household,
-        lambda data: MemberAddForm(data, household=household),
+        lambda data: MemberAddForm(data, household=household, user=request.user),
         change,
         template="registry/member_form.html",
         context={"creating": True},

@@ -19,6 +19,7 @@ from jingzhun.registry import services
 from jingzhun.registry.filters import FIRST_YEAR, year_range
 from jingzhun.registry.forms import REGISTRATION_REASON, HouseholdForm, HouseholdYearForm, MemberForm
 from jingzhun.registry.models import HEAD_RELATIONSHIP, Household, HouseholdYear
+from jingzhun.registry.versions import versioned
 from jingzhun.registry.views.common import NAV, today
 from jingzhun.registry.views.editing import (
     Change,
@@ -37,7 +38,9 @@ def household_create(request: AuthenticatedRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     initial_village = request.GET.get("village") or None
     hh_form = HouseholdForm(data, prefix="hh", user=user, initial={"village": initial_village})
-    head_form = MemberForm(data, prefix="head", household=Household(), initial={"relationship": HEAD_RELATIONSHIP})
+    head_form = MemberForm(
+        data, prefix="head", household=Household(), user=user, initial={"relationship": HEAD_RELATIONSHIP}
+    )
     head_form.fields["relationship"].disabled = True
     year_form = HouseholdYearForm(data, prefix="yr", year=year)
     if data is not None and all([hh_form.is_valid(), head_form.is_valid(), year_form.is_valid()]):
@@ -89,7 +92,7 @@ def household_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             return redirect("registry:household_detail", pk=household.pk)
 
         note = form.cleaned_data.get("audit_note") or _("修改户信息")
-        return Change(form.save, lambda h: [household], done, note=note)
+        return Change(versioned(form, form.save), lambda h: [household], done, note=note)
 
     return household_change(
         request,
@@ -127,7 +130,8 @@ def household_year_edit(request: AuthenticatedRequest, pk: int, year: int) -> Ht
             computed = candidate
         else:
             note = form.cleaned_data.get("audit_note") or _("修改%(y)s年度信息") % {"y": year}
-            saved = save_checked(request, form, lambda: services.save_year(candidate), lambda r: [household], note=note)
+            write = versioned(form, lambda: services.save_year(candidate))
+            saved = save_checked(request, form, write, lambda r: [household], note=note)
             if saved is not None:
                 messages.success(
                     request,

@@ -14,6 +14,7 @@ from jingzhun.registry.filters import id_variants
 from jingzhun.registry.forms import MemberForm
 from jingzhun.registry.idcard import age_on
 from jingzhun.registry.models import HouseholdStatus, Member, MemberStatus
+from jingzhun.registry.versions import versioned
 from jingzhun.registry.views.common import NAV, today, with_other_visibility
 from jingzhun.registry.views.editing import member_for_write, refuse_cancelled, save_checked
 
@@ -60,10 +61,10 @@ def member_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if member.status != MemberStatus.ACTIVE:
         messages.error(request, _("已减少的成员是历史记录，不能修改"))
         return redirect("registry:member_detail", pk=member.pk)
-    form = MemberForm(request.POST or None, instance=member, household=household)
+    form = MemberForm(request.POST or None, instance=member, household=household, user=request.user)
     if request.method == "POST" and form.is_valid():
         note = form.cleaned_data.get("audit_note") or _("修改成员信息")
-        if save_checked(request, form, form.save, lambda m: [household], note=note) is not None:
+        if save_checked(request, form, versioned(form, form.save), lambda m: [household], note=note) is not None:
             messages.success(request, _("成员 %(name)s 的信息已保存") % {"name": member.name})
             return redirect("registry:household_detail", pk=household.pk)
     return render(

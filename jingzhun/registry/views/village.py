@@ -14,6 +14,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,6 +30,7 @@ from jingzhun.regions.models import Region, RegionFlagKind, RegionLevel
 from jingzhun.registry.documents import poor_village_status
 from jingzhun.registry.filters import default_year, requested_year
 from jingzhun.registry.models import Household, HouseholdStatus, HouseholdYear, Member, VillageYear
+from jingzhun.registry.versions import StaleEdit, VersionedForm, versioned
 from jingzhun.registry.views.common import verbose_name
 
 HAN = "01"  # 民族 code of 汉族 (GB/T 3304); 02–56 are the minority groups
@@ -296,7 +298,7 @@ def village_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
     return render(request, "registry/village_detail.html", context)
 
 
-class VillageYearForm(forms.ModelForm):
+class VillageYearForm(VersionedForm, forms.ModelForm):
     class Meta:
         model = VillageYear
         fields = [name for _title, names in _sections() for name in names]
@@ -349,9 +351,15 @@ def village_year_edit(request: AuthenticatedRequest, code: str, year: int) -> Ht
         if name in form.fields:
             form.fields[name].help_text = _("户档案推算：%(value)s") % {"value": getattr(derived, attr)}
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("已保存%(year)s年村情") % {"year": year})
-        return redirect(reverse("registry:village_detail", args=[village.code]) + f"?year={year}")
+        try:
+            with transaction.atomic():
+                versioned(form, form.save)()
+        except StaleEdit as exc:  # changed by someone else since the page was opened: nothing written
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("已保存%(year)s年村情") % {"year": year})
+            return redirect(reverse("registry:village_detail", args=[village.code]) + f"?year={year}")
     return render(
         request,
         "registry/village_year_edit.html",
