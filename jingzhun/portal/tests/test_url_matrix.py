@@ -582,6 +582,42 @@ def login(role: str, world: MatrixWorld) -> tuple[Client, User | None]:
     return client, user
 
 
+# What a logged-in user may do without a scope: log in and out, their own account, the language.
+NEEDS_NO_SCOPE = frozenset(
+    {"accounts:login", "accounts:logout", "accounts:my_account", "set_language", "javascript-catalog"}
+)
+
+
+def unscoped_requests(pattern: Pattern, endpoint: Endpoint, world: MatrixWorld) -> Iterator[Request]:
+    """Each method of ``pattern`` on the county's objects, as a user without a scope must see it: refused
+    (403) before anything is looked up, unless the page needs no scope."""
+    county_admin = world.users[Role.COUNTY_ADMIN]
+    for build in endpoint.inside:
+        target = build(world, county_admin)
+        if target is None:
+            continue
+        path = pattern.path(target.kwargs)
+        for method, rule in (("GET", endpoint.get), ("POST", endpoint.post)):
+            if rule is None:
+                if method == "GET":
+                    yield Request(pattern, method, path, target.query, build, {405})
+                continue
+            expected = {rule.ok} if pattern.key in NEEDS_NO_SCOPE else {403}
+            yield Request(pattern, method, path, target.query, build, expected)
+
+
+def test_a_user_without_a_scope_is_refused(world: MatrixWorld) -> None:
+    """A cadre whose scope was never set: every URL that needs a capability answers 403, never an empty page."""
+    user = world.unscoped_user
+    client = Client(enforce_csrf_checks=False)
+    client.force_login(user)
+    failures: list[str] = []
+    for pattern in url_patterns():
+        for request in unscoped_requests(pattern, ENDPOINTS[pattern.key], world):
+            failures += problems(client, request, user, world.canary.markers)
+    assert not failures, f"{len(failures)} problems\n" + "\n".join(failures)
+
+
 @pytest.mark.parametrize("role", [*Role.values, ANONYMOUS])
 def test_url_matrix(role: str, world: MatrixWorld) -> None:
     client, user = login(role, world)
