@@ -4,6 +4,7 @@
     .venv/bin/python scripts/mutate_access.py --only jingzhun/exchange/views.py [--only …]
     .venv/bin/python scripts/mutate_access.py --list              the mutations, without running anything
     .venv/bin/python scripts/mutate_access.py --match visible_to  only mutations whose text contains this
+    .venv/bin/python scripts/mutate_access.py --match … --tests PATH::test   does this test kill them?
 
 What counts as a check, in the view modules (``jingzhun/*/views.py``, ``jingzhun/*/views/*.py``) and the
 helpers they ask (HELPERS below), and what each is turned into:
@@ -84,6 +85,10 @@ NOT_CHECKS: dict[tuple[str, str, str], str] = {
     ),
 }
 
+# Checks that no test can notice because another check of the same thing always refuses first, by
+# (path, top-level function, original text): mutated and run like the rest, a survivor here is expected.
+REDUNDANT: dict[tuple[str, str, str], str] = {}
+
 MARKER = "# mutate_access: mutant"  # in every mutated file, so a file left mutated is noticed
 UNSCOPED_GET = "_mutate_access_unscoped_get_or_404"
 UNSCOPED_GET_SOURCE = f"""
@@ -118,6 +123,15 @@ class Mutation:
     @property
     def text(self) -> str:
         return f"{short(self.original)} → {self.description}"
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.path, self.function, self.original
+
+    @property
+    def redundant(self) -> str | None:
+        """Why no test can catch this one, if it is a documented double check."""
+        return REDUNDANT.get(self.key)
 
     def apply(self, source: bytes) -> bytes:
         mutated = source[: self.start] + self.replacement.encode() + source[self.end :]
@@ -173,6 +187,7 @@ class Finder(ast.NodeVisitor):
         self.top: list[str] = []  # the enclosing function names, outermost first
         self.aliases: set[str] = set()  # module-level names bound to a requires(…) decorator
         self.found: list[Mutation] = []
+        self.left_alone: list[tuple[str, str, str]] = []  # NOT_CHECKS entries met
 
     # ---- positions
 
@@ -196,6 +211,7 @@ class Finder(ast.NodeVisitor):
         start, end = self.span(node)
         original = self.text_of(shown or node)
         if (self.path, function, original) in NOT_CHECKS:
+            self.left_alone.append((self.path, function, original))
             return
         self.found.append(
             Mutation(self.path, node.lineno, function, original, description, start, end, replacement, appendix)  # type: ignore[attr-defined]
@@ -268,8 +284,10 @@ class Finder(ast.NodeVisitor):
         self.generic_visit(node)
 
 
-def find_mutations(paths: Sequence[str]) -> list[Mutation]:
+def find_mutations(paths: Sequence[str]) -> tuple[list[Mutation], list[tuple[str, str, str]]]:
+    """The mutations of ``paths``, and the NOT_CHECKS entries met on the way."""
     found: list[Mutation] = []
+    left_alone: list[tuple[str, str, str]] = []
     for path in paths:
         source = (ROOT / path).read_bytes()
         finder = Finder(path, source, HELPERS.get(path))
@@ -277,7 +295,17 @@ def find_mutations(paths: Sequence[str]) -> list[Mutation]:
         for mutation in finder.found:
             compile(mutation.apply(source), path, "exec")  # a mutant must still be Python
         found += finder.found
-    return found
+        left_alone += finder.left_alone
+    return found, left_alone
+
+
+def stale_entries(
+    paths: Sequence[str], found: Sequence[Mutation], left_alone: Sequence[tuple[str, str, str]]
+) -> list[str]:
+    """REDUNDANT and NOT_CHECKS entries of the scanned modules that name no site any more (code moved)."""
+    keys = {m.key for m in found}
+    stale = [f"REDUNDANT {k}" for k in REDUNDANT if k[0] in paths and k not in keys]
+    return stale + [f"NOT_CHECKS {k}" for k in NOT_CHECKS if k[0] in paths and k not in left_alone]
 
 
 def selection(path: str) -> list[str]:
@@ -312,7 +340,7 @@ def pytest(tests: Sequence[str], env: dict[str, str]) -> subprocess.CompletedPro
     )
 
 
-def run_mutation(mutation: Mutation, env: dict[str, str]) -> Outcome:
+def run_mutation(mutation: Mutation, env: dict[str, str], tests: Sequence[str] = ()) -> Outcome:
     path = ROOT / mutation.path
     original = path.read_bytes()
     stat = path.stat()
@@ -321,7 +349,7 @@ def run_mutation(mutation: Mutation, env: dict[str, str]) -> Outcome:
         path.write_bytes(mutation.apply(original))
         # A different mtime, so no cached bytecode of the original can stand in for the mutant.
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
-        result = pytest(selection(mutation.path), env)
+        result = pytest(tests or selection(mutation.path), env)
     finally:
         path.write_bytes(original)
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
@@ -345,21 +373,32 @@ def raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # SIGTERM too: the finally blocks restore the file being mutated
 
 
+def verdict(outcome: Outcome) -> str:
+    if outcome.caught:
+        return f"yes  {outcome.detail}"
+    reason = outcome.mutation.redundant
+    return f"no, redundant: {reason}" if reason else "NO"
+
+
 def table(outcomes: Sequence[Outcome]) -> Iterator[str]:
     where_width = max((len(o.mutation.where) for o in outcomes), default=10)
     text_width = max((len(o.mutation.text) for o in outcomes), default=10)
     yield f"{'file:line':<{where_width}}  {'mutation':<{text_width}}  caught?"
     for o in outcomes:
-        verdict = f"yes  {o.detail}" if o.caught else "NO"
-        yield f"{o.mutation.where:<{where_width}}  {o.mutation.text:<{text_width}}  {verdict}"
+        yield f"{o.mutation.where:<{where_width}}  {o.mutation.text:<{text_width}}  {verdict(o)}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--only", action="append", metavar="PATH", help="a module to mutate (repeatable)")
-    parser.add_argument("--match", metavar="TEXT", help="only mutations whose file:line or text contains TEXT")
+    parser.add_argument(
+        "--match", action="append", metavar="TEXT", help="only mutations whose file:line or text contains TEXT (any)"
+    )
     parser.add_argument("--list", action="store_true", help="list the mutations and stop")
     parser.add_argument("--skip-baseline", action="store_true", help="do not run the unmutated selection first")
+    parser.add_argument(
+        "--tests", action="append", metavar="NODE", help="run these tests instead (does a new test kill a mutant?)"
+    )
     args = parser.parse_args(argv)
 
     paths = view_modules()
@@ -373,15 +412,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if mutated:
         print(f"left mutated by an interrupted run (restore with git checkout): {', '.join(mutated)}")
         return 2
-    mutations = find_mutations(paths)
+    mutations, left_alone = find_mutations(paths)
+    for entry in stale_entries(paths, mutations, left_alone):
+        print(f"stale entry, no such check any more: {entry}")
     if args.match:
-        mutations = [m for m in mutations if args.match in f"{m.where} {m.text}"]
+        mutations = [m for m in mutations if any(text in f"{m.where} {m.text}" for text in args.match)]
     if args.list:
         for m in mutations:
-            print(f"{m.where:<45} {m.function:<28} {m.text}")
+            note = f"  (redundant: {m.redundant})" if m.redundant else ""
+            print(f"{m.where:<46} {m.function:<26} {m.text}{note}")
         print(f"mutations: {len(mutations)}")
-        for (path, function, original), reason in NOT_CHECKS.items():
-            print(f"left alone: {path} {function}: {original} ({reason})")
         return 0
 
     signal.signal(signal.SIGTERM, raise_interrupt)
@@ -390,7 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     outcomes: list[Outcome] = []
     try:
         if not args.skip_baseline:
-            tests = list(dict.fromkeys(t for m in mutations for t in selection(m.path)))
+            tests = args.tests or list(dict.fromkeys(t for m in mutations for t in selection(m.path)))
             print(f"baseline: {len(tests)} test paths, unmutated …", flush=True)
             result = pytest(tests, env)
             if result.returncode != 0:
@@ -399,7 +439,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 2
         for number, mutation in enumerate(mutations, 1):
             print(f"[{number}/{len(mutations)}] {mutation.where} {mutation.text} …", end=" ", flush=True)
-            outcome = run_mutation(mutation, env)
+            outcome = run_mutation(mutation, env, args.tests or ())
             outcomes.append(outcome)
             print(f"{'caught' if outcome.caught else 'SURVIVED'} ({outcome.seconds:.0f} s)", flush=True)
     except KeyboardInterrupt:
@@ -408,9 +448,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     for line in table(outcomes):
         print(line)
+    for o in outcomes:
+        if o.caught and o.mutation.redundant:
+            print(f"listed as redundant but caught, drop it from REDUNDANT: {o.mutation.where} {o.mutation.text}")
+    for (path, function, original), reason in NOT_CHECKS.items():
+        if path in paths:
+            print(f"left alone, not a check: {path} {function}: {original} ({reason})")
     caught = sum(o.caught for o in outcomes)
-    print(f"mutations: {len(outcomes)}, caught: {caught}, survived: {len(outcomes) - caught}")
-    return 0 if caught == len(outcomes) else 1
+    redundant = sum(not o.caught and o.mutation.redundant is not None for o in outcomes)
+    survived = len(outcomes) - caught - redundant
+    summary = f"mutations: {len(outcomes)}, caught: {caught}, survived: {survived}"
+    print(summary + (f", redundant: {redundant}" if redundant else ""))
+    return 1 if survived else 0
 
 
 if __name__ == "__main__":
