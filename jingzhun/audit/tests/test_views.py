@@ -385,6 +385,16 @@ def test_record_users_see_the_history_of_what_they_can_see(client, log, make_use
     assert client.get(history_url("no.such", "1")).status_code == 404
 
 
+def test_record_users_lose_the_history_of_a_record_that_left_their_scope(client, log, make_user):
+    """Unlike an auditor, a record user reads a history only while they can see the record itself."""
+    flag = RegionFlag.objects.unscoped().get(region_id=log.tree.village_b1)
+    login(client, make_user(Role.VILLAGE, log.tree.village_b1))
+    assert client.get(history_url("regions.regionflag", str(flag.pk))).status_code == 200
+    flag.region_id = log.tree.other_village  # moved to the neighbouring county; its old entry stays in 乙一村
+    flag.save()
+    assert client.get(history_url("regions.regionflag", str(flag.pk))).status_code == 404
+
+
 def test_history_of_a_deleted_object_stays_readable(client, log, auditor):
     flag = RegionFlag.objects.unscoped().get(region_id=log.tree.village_b1)
     pk = flag.pk

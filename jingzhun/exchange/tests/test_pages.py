@@ -12,9 +12,10 @@ from huey.contrib.djhuey import HUEY
 from openpyxl import load_workbook
 
 from jingzhun.accounts.roles import Role
+from jingzhun.audit.context import audit_context
 from jingzhun.audit.models import AuditEntry
 from jingzhun.exchange.layout import HOUSEHOLD_SHEET
-from jingzhun.exchange.tests.test_import import family, workbook
+from jingzhun.exchange.tests.test_import import do_import, family, workbook
 from jingzhun.jobs.models import Job, JobStatus
 from jingzhun.registry.models import Household
 from jingzhun.registry.tests.factories import HouseholdYearFactory, household_with_members
@@ -102,6 +103,62 @@ def test_read_only_roles_cannot_import_and_others_cannot_see_an_import(
     assert client.get(reverse("exchange:error_workbook", args=[job.pk])).status_code == 404
 
 
+def test_a_dry_run_refuses_rows_outside_the_uploaders_scope(
+    client, tree, make_user, django_capture_on_commit_callbacks
+):
+    client.force_login(make_user(Role.VILLAGE, tree.village_a1))
+    hh, members = family(village=tree.village_b1)  # the next village of the same township
+    response = upload(client, workbook([hh], members), capture=django_capture_on_commit_callbacks)
+    page = client.get(response.url).content.decode()
+    assert "管辖范围" in page and "确认导入" not in page
+    assert Job.objects.unscoped().get().result["issue_count"] == 1
+
+
+def test_a_commit_checks_the_scope_again_against_the_households_as_they_are_then(
+    client, tree, make_user, django_capture_on_commit_callbacks
+):
+    """A household moved to another county between the dry run and the commit is not taken back by the file."""
+    hh, members = family(village=tree.village_a1)
+    assert do_import(workbook([hh], members)).committed
+    stored = Household.objects.unscoped().get()
+    for row in (hh, *members):
+        row[0] = stored.household_number
+    client.force_login(make_user(Role.TOWNSHIP, tree.township_a))
+    response = upload(client, workbook([hh], members), capture=django_capture_on_commit_callbacks)
+    dry_run = Job.objects.unscoped().get()
+    assert "确认导入" in client.get(response.url).content.decode()
+    stored.village_id, stored.group_id = tree.other_village, None
+    with audit_context(None, source="test"):
+        stored.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("exchange:commit", args=[dry_run.pk]))
+    job = Job.objects.unscoped().exclude(pk=dry_run.pk).get()
+    assert "该户现属村不在您的管辖范围内" in str(job.result["issues"])
+    assert Household.objects.unscoped().get().village_id == tree.other_village
+
+
+def test_the_import_page_lists_ones_own_imports_in_ones_current_scope(client, tree, make_user):
+    clerk = make_user(Role.TOWNSHIP, tree.township_a)
+    colleague = make_user(Role.TOWNSHIP, tree.township_a)
+    for user, label in ((clerk, "导入预检：本人的表.xlsx"), (colleague, "导入预检：同事的表.xlsx")):
+        Job.objects.create(kind="import_households", label=label, created_by=user, region_code=tree.township_a)
+    client.force_login(clerk)
+
+    def pages() -> list[str]:
+        """The import page, and the same page again after a refused upload."""
+        refused = client.post(reverse("exchange:upload"), {"files": [SimpleUploadedFile("说明.txt", b"x")]})
+        assert "只支持 .xlsx 或 .csv 文件" in refused.content.decode()
+        return [client.get(reverse("exchange:index")).content.decode(), refused.content.decode()]
+
+    for page in pages():
+        assert "本人的表" in page and "同事的表" not in page
+    # Moved to another township: the import stays with the region its households belong to.
+    clerk.scope_region_id = tree.township_b
+    clerk.save()
+    for page in pages():
+        assert "本人的表" not in page
+
+
 def test_exports_follow_scope_and_filters(client, tree, make_user):
     mine = household_with_members(tree.village_a1, size=3)
     HouseholdYearFactory(household=mine, year=2025, exit_status="1")
@@ -152,6 +209,9 @@ def test_a_large_excel_export_is_made_in_the_background_for_its_owner_only(
     assert report.ok and report.changed == 0 and report.households.unchanged == 2  # imports back as no change
 
     client.force_login(make_user(Role.VILLAGE, tree.village_a1))  # a colleague in the same village
+    assert client.get(download).status_code == 404
+    client.force_login(make_user(Role.COUNTY_ADMIN, tree.county))  # follows the job, but the file is the clerk's
+    assert client.get(reverse("jobs:detail", args=[job.pk])).status_code == 200
     assert client.get(download).status_code == 404
     client.force_login(clerk)
     storage.export_path(job.pk).unlink()  # past its keeping time

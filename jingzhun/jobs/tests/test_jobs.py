@@ -128,6 +128,17 @@ def test_finished_job_stops_polling(client, tree, make_user):
     assert "失败" in fragment
 
 
+@pytest.mark.parametrize(("role", "scope"), [(Role.TOWNSHIP, "township_a"), (Role.LEADER, "county")])
+def test_other_users_of_the_region_do_not_follow_a_clerks_jobs(client, tree, make_user, role, scope):
+    """Only administrators and auditors follow others' jobs: a colleague or a (read-only) leader does not."""
+    clerk = make_user(Role.TOWNSHIP, tree.township_a)
+    job = Job.objects.create(kind="test_failing", label="水口山镇导入", created_by=clerk, region_code=tree.township_a)
+    client.force_login(make_user(role, getattr(tree, scope)))
+    assert "水口山镇导入" not in client.get(reverse("jobs:list")).content.decode()
+    assert client.get(reverse("jobs:detail", args=[job.pk])).status_code == 404
+    assert client.get(reverse("jobs:progress", args=[job.pk])).status_code == 404
+
+
 @pytest.mark.parametrize("role", [Role.SYSTEM_ADMIN, Role.COUNTY_ADMIN, Role.AUDITOR])
 def test_administrators_and_auditors_follow_the_jobs_of_their_subtree_only(client, tree, make_user, role):
     clerk = make_user(Role.TOWNSHIP, tree.township_a)

@@ -99,6 +99,7 @@ class Canary:
 class MatrixWorld:
     tree: RegionTree
     users: dict[str, User]  # by role
+    unscoped_user: User  # a village cadre whose scope was never set: sees and does nothing
     target_user: User  # a village cadre in the county, whom the user managers may edit
     household: Household  # in 甲一村, seen by every role
     head: Member
@@ -222,6 +223,7 @@ def build_world() -> MatrixWorld:
         role: UserFactory.create(username=f"matrix_{role}", role=role, scope_region_id=getattr(tree, scope))
         for role, scope in ROLE_SCOPES.items()
     }
+    unscoped_user: User = UserFactory.create(username="matrix_unscoped", role=Role.VILLAGE, scope_region_id=None)
     target_user: User = UserFactory.create(username="matrix_target", role=Role.VILLAGE, scope_region_id=tree.village_a1)
     household: Household = HouseholdFactory.create(
         village_id=tree.village_a1, group_id=tree.group_a1, paddy_land_mu=Decimal("3.00")
@@ -251,6 +253,7 @@ def build_world() -> MatrixWorld:
     return MatrixWorld(
         tree=tree,
         users=users,
+        unscoped_user=unscoped_user,
         target_user=target_user,
         household=household,
         head=head,

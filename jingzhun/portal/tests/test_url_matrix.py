@@ -19,7 +19,8 @@ entry says
 The expected status follows from the class: admitted roles get the Rule's status in scope and 404 for a
 keyed object outside it (lists: the Rule's ``outside`` status, else the same as in scope); other roles 403
 (or 404, when the view looks the object up before it checks the role); anonymous users are sent to the
-login page unless the class is PUBLIC. Whatever the status, no response may contain the canary's
+login page unless the class is PUBLIC; a logged-in user without a scope gets 403 everywhere except the few
+pages in NEEDS_NO_SCOPE (their own account, logging out, the language). Whatever the status, no response may contain the canary's
 household number, member name or ID number, village name or code, group, or username — in HTML, CSV,
 XLSX or PDF, headers included — unless the request itself carried it. A leak found and not yet fixed goes
 into KNOWN_LEAKS, which turns its requests into a strict xfail until the fix lands.
@@ -587,6 +588,42 @@ def login(role: str, world: MatrixWorld) -> tuple[Client, User | None]:
     if user is not None:
         client.force_login(user)
     return client, user
+
+
+# What a logged-in user may do without a scope: log in and out, their own account, the language.
+NEEDS_NO_SCOPE = frozenset(
+    {"accounts:login", "accounts:logout", "accounts:my_account", "set_language", "javascript-catalog"}
+)
+
+
+def unscoped_requests(pattern: Pattern, endpoint: Endpoint, world: MatrixWorld) -> Iterator[Request]:
+    """Each method of ``pattern`` on the county's objects, as a user without a scope must see it: refused
+    (403) before anything is looked up, unless the page needs no scope."""
+    county_admin = world.users[Role.COUNTY_ADMIN]
+    for build in endpoint.inside:
+        target = build(world, county_admin)
+        if target is None:
+            continue
+        path = pattern.path(target.kwargs)
+        for method, rule in (("GET", endpoint.get), ("POST", endpoint.post)):
+            if rule is None:
+                if method == "GET":
+                    yield Request(pattern, method, path, target.query, build, {405})
+                continue
+            expected = {rule.ok} if pattern.key in NEEDS_NO_SCOPE else {403}
+            yield Request(pattern, method, path, target.query, build, expected)
+
+
+def test_a_user_without_a_scope_is_refused(world: MatrixWorld) -> None:
+    """A cadre whose scope was never set: every URL that needs a capability answers 403, never an empty page."""
+    user = world.unscoped_user
+    client = Client(enforce_csrf_checks=False)
+    client.force_login(user)
+    failures: list[str] = []
+    for pattern in url_patterns():
+        for request in unscoped_requests(pattern, ENDPOINTS[pattern.key], world):
+            failures += problems(client, request, user, world.canary.markers)
+    assert not failures, f"{len(failures)} problems\n" + "\n".join(failures)
 
 
 @pytest.mark.parametrize("role", [*Role.values, ANONYMOUS])

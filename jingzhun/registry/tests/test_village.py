@@ -205,6 +205,15 @@ def test_scope_on_village_pages(client, make_user, tree, village):
     assert client.get(reverse("registry:village_year_edit", args=[tree.village_a1, 1999])).status_code == 404
 
 
+def test_the_township_register_is_offered_only_to_whom_the_township_is_in_scope(client, make_user, tree, village):
+    register = reverse("registry:township_register", args=[tree.township_a])
+    page = reverse("registry:village_detail", args=[tree.village_a1])
+    client.force_login(make_user(Role.TOWNSHIP, tree.township_a))
+    assert register in client.get(page).content.decode()
+    client.force_login(make_user(Role.VILLAGE, tree.village_a1))  # would only get a 404 for it
+    assert register not in client.get(page).content.decode()
+
+
 def test_village_page_queries_are_bounded(client, make_user, tree, village, django_assert_max_num_queries):
     typed(tree)
     for _i in range(5):
