@@ -21,9 +21,10 @@ keyed object outside it (lists: the Rule's ``outside`` status, else the same as 
 (or 404, when the view looks the object up before it checks the role); anonymous users are sent to the
 login page unless the class is PUBLIC; a logged-in user without a scope gets 403 everywhere except the few
 pages in NEEDS_NO_SCOPE (their own account, logging out, the language). Whatever the status, no response
-may contain the canary's household number, member name or ID number, village name or code, group, or username — in HTML, CSV,
-XLSX or PDF, headers included — unless the request itself carried it. A leak found and not yet fixed goes
-into KNOWN_LEAKS, which turns its requests into a strict xfail until the fix lands.
+may contain the canary's household number, member name or ID number, village name or code, group, or
+username — in HTML, CSV, XLSX or PDF, headers included — unless the request itself carried it. A leak
+found and not yet fixed goes into KNOWN_LEAKS, which turns its requests into a strict xfail until the fix
+lands.
 """
 
 from __future__ import annotations
