@@ -8,7 +8,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test setup migrate demo lint format mypy-baseline messages bench bench-import bench-regions bench-audit check-deploy clean
+.PHONY: run test setup migrate demo lint format mypy-baseline mutate-access messages bench bench-import bench-regions bench-audit check-deploy clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Jingzhun needs Python 3.11"'
@@ -46,6 +46,10 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+
+# Take out one scope or role check of the views at a time and see which test notices (slow; not in make test).
+mutate-access: setup
+	$(BIN)/python scripts/mutate_access.py $(ARGS)
 
 # After fixing type errors: drop them from the baseline (it may only shrink).
 mypy-baseline: setup
