@@ -16,7 +16,7 @@ from openpyxl.styles import Font, PatternFill
 
 from jingzhun.core.batching import chunked
 from jingzhun.core.scope import user_scope_prefix
-from jingzhun.core.tabular import csv_stream
+from jingzhun.core.tabular import append_row, csv_stream
 from jingzhun.exchange.layout import (
     HOUSEHOLD_COLUMNS,
     HOUSEHOLD_SHEET,
@@ -138,9 +138,9 @@ def _sheet(wb: Workbook, title: str, columns: tuple[Column, ...], rows: Iterable
         if column.required:
             cell.font = Font(bold=True, color="B71C1C")
         header.append(cell)
-    ws.append(header)
+    append_row(ws, header)
     for row in rows:
-        ws.append(row)
+        append_row(ws, row)
 
 
 def households_csv(households: QuerySet[Household], year: int) -> Iterator[str]:

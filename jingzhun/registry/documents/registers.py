@@ -17,6 +17,7 @@ from django.db.models import Count, F, QuerySet
 from django.utils.translation import gettext as _
 
 from jingzhun.core.batching import chunked
+from jingzhun.core.tabular import append_row
 from jingzhun.policy import services as policy
 from jingzhun.regions.models import Region, RegionFlag, RegionFlagKind, RegionLevel
 from jingzhun.registry.documents.common import code_label, field_labels, yes_no
@@ -402,7 +403,7 @@ class _Book:
         cell = WriteOnlyCell(ws, value=title)
         cell.font = Font(bold=True, size=14)
         cell.alignment = Alignment(horizontal="center", vertical="center")
-        ws.append([cell])
+        append_row(ws, [cell])
         return ws
 
     def header(self, ws: Any, labels: list[str]) -> None:
@@ -418,7 +419,7 @@ class _Book:
             cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
             cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
             cells.append(cell)
-        ws.append(cells)
+        append_row(ws, cells)
 
     def save(self, out: IO[bytes]) -> None:
         self.wb.save(out)
@@ -436,13 +437,13 @@ def write_village_register(village: Region, year: int, out: IO[bytes]) -> None:
     ws = book.sheet(_("户名册"), register_title(full_name, _("村有簿"), year), columns)
     book.header(ws, [c for c, _w in columns])
     for i, row in enumerate(iter_register_rows(register_households(village), year), 1):
-        ws.append([i, *row.values(with_village=False)])
+        append_row(ws, [i, *row.values(with_village=False)])
 
     columns = [(_("序号"), 6), *_member_columns()]
     ws = book.sheet(_("成员名册"), register_title(full_name, _("村有簿·家庭成员"), year), columns)
     book.header(ws, [c for c, _w in columns])
     for i, cells in enumerate(iter_member_rows(village), 1):
-        ws.append([i, *cells])
+        append_row(ws, [i, *cells])
     book.save(out)
 
 
@@ -474,13 +475,13 @@ def write_township_register(township: Region, year: int, out: IO[bytes]) -> None
         return [getattr(v, attr).get(code, 0) for attr, group in summary.groups for code, _label in group.codes]
 
     for i, v in enumerate(summary.villages, 1):
-        ws.append([i, v.name, v.code, v.status, v.households, v.population, v.with_record, *counts(v)])
+        append_row(ws, [i, v.name, v.code, v.status, v.households, v.population, v.with_record, *counts(v)])
     t = summary.total
-    ws.append(["", t.name, "", "", t.households, t.population, t.with_record, *counts(t)])
+    append_row(ws, ["", t.name, "", "", t.households, t.population, t.with_record, *counts(t)])
 
     columns = [(_("序号"), 6), (_("行政村"), 14), *_household_columns()]
     ws = book.sheet(_("户名册"), register_title(full_name, _("乡有册·户名册"), year), columns)
     book.header(ws, [c for c, _w in columns])
     for i, row in enumerate(iter_register_rows(register_households(township), year), 1):
-        ws.append([i, *row.values(with_village=True)])
+        append_row(ws, [i, *row.values(with_village=True)])
     book.save(out)
