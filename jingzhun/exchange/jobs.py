@@ -14,6 +14,7 @@ from jingzhun.exchange.importer import ImportFailed, run_import
 from jingzhun.jobs.models import Job
 from jingzhun.jobs.progress import ProgressReporter
 from jingzhun.jobs.runner import job_kind
+from jingzhun.registry import privacy
 from jingzhun.registry.filters import HouseholdQuery
 
 
@@ -34,7 +35,7 @@ def import_households_job(
 @job_kind("export_households")
 def export_households_job(job: Job, progress: ProgressReporter, *, query: dict[str, Any]) -> dict[str, Any]:
     """The household list's workbook for the user who asked, filtered as the list was, within the scope
-    that user has now."""
+    that user has now, with personal data as that user may download it (the download is logged)."""
     user = job.created_by
     if user_scope_prefix(user) is None:
         raise PermissionError("导出任务的发起人已无数据范围")
@@ -44,10 +45,16 @@ def export_households_job(job: Job, progress: ProgressReporter, *, query: dict[s
     counts = households.count(), members.count()
     total = sum(counts)
     progress(0, total, "写出 Excel")
+    disclosure = privacy.for_download(user)
     storage.write_export(
         job.pk,
         lambda out: export.write_xlsx(
-            households, filters.year, out, members=members, progress=lambda done: progress(done, total)
+            households,
+            filters.year,
+            out,
+            disclosure=disclosure,
+            members=members,
+            progress=lambda done: progress(done, total),
         ),
     )
     progress(total, total, "完成")
@@ -56,4 +63,6 @@ def export_households_job(job: Job, progress: ProgressReporter, *, query: dict[s
         "url": reverse("exchange:export_file", args=[job.pk]),
         "link_label": "下载 Excel 文件",
         "filename": f"建档立卡户_{filters.year}_{dt.date.today():%Y%m%d}.xlsx",
+        "rows": total,
+        "personal_data": disclosure.description,
     }

@@ -7,14 +7,19 @@ from dataclasses import asdict
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header, urlencode
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from jingzhun.audit.access import record_access
+from jingzhun.audit.models import Action, AuditedModel
+from jingzhun.core import codes
 from jingzhun.core.access import Capability, requires
 from jingzhun.core.scope import user_scope_prefix
 from jingzhun.core.tabular import XLSX_CONTENT_TYPE, xlsx_response
@@ -26,8 +31,11 @@ from jingzhun.jobs import progress as job_progress
 from jingzhun.jobs.models import Job, JobStatus
 from jingzhun.jobs.runner import enqueue
 from jingzhun.jobs.views import visible_jobs
+from jingzhun.regions.models import Region
+from jingzhun.registry import privacy
 from jingzhun.registry.filters import HouseholdFilterForm, HouseholdQuery, default_year, requested_year
-from jingzhun.registry.models import Household
+from jingzhun.registry.models import Household, MemberStatus
+from jingzhun.registry.privacy import Disclosure
 
 # Importing writes households: the same capability as the forms, with the import's own refusal.
 imports = requires(Capability.EDIT, message=gettext_lazy("当前角色不能导入数据"))
@@ -153,20 +161,48 @@ def _filtered_households(request: HttpRequest) -> tuple[QuerySet[Household], Hou
     return export.filtered_households(request.user, query), query
 
 
+def _record_export(request: HttpRequest, query: HouseholdQuery, what: str, rows: int, disclosure: Disclosure) -> None:
+    """The audit entry of an export: on the region it covers (the filter's, else the user's scope; the
+    user's own account for a whole-system export), with the filters, the row count and the disclosure."""
+    user = request.user
+    prefix = query.region or user_scope_prefix(user) or ""
+    subject: AuditedModel | None = None
+    if prefix:
+        subject = Region.objects.unscoped().filter(code=prefix.ljust(codes.CODE_LENGTH, "0")).first()
+    record_access(
+        Action.EXPORT,
+        subject or user,
+        what=what,
+        region_code=prefix,
+        rows=rows,
+        scope=urlencode({key: value for key, value in asdict(query).items() if value not in ("", None)}),
+        personal_data=disclosure.description,
+    )
+
+
 @requires(Capability.VIEW)
 def export_households(request: HttpRequest, fmt: str) -> HttpResponse:
     households, query = _filtered_households(request)
     year = query.year
     stamp = dt.date.today().strftime("%Y%m%d")
+    disclosure = privacy.for_download(request.user)
     if fmt == "csv":
-        response = StreamingHttpResponse(export.households_csv(households, year), content_type="text/csv")
+        # Recorded before the first row leaves: a download cut short has still disclosed what it sent.
+        _record_export(request, query, f"户信息 CSV（{year} 年度）", households.count(), disclosure)
+        response = StreamingHttpResponse(export.households_csv(households, year, disclosure), content_type="text/csv")
         response["Content-Disposition"] = content_disposition_header(True, f"户信息_{year}_{stamp}.csv")
         return response
     # A CSV streams as it is made; a workbook is complete only at its end. A large one is made in the
     # background with its progress shown, rather than in a request a proxy would cut off.
     count = households.count()
     if count < settings.EXPORT_BACKGROUND_MIN_HOUSEHOLDS:
-        return xlsx_response(lambda out: export.write_xlsx(households, year, out), f"建档立卡户_{year}_{stamp}.xlsx")
+        written: list[int] = []
+        response = xlsx_response(
+            lambda out: written.append(export.write_xlsx(households, year, out, disclosure=disclosure)),
+            f"建档立卡户_{year}_{stamp}.xlsx",
+        )
+        _record_export(request, query, f"户和成员 Excel（{year} 年度）", written[0], disclosure)
+        return response
     if request.method != "POST":
         return render(
             request,
@@ -185,7 +221,8 @@ def export_households(request: HttpRequest, fmt: str) -> HttpResponse:
 
 @requires(Capability.VIEW)
 def export_file(request: HttpRequest, job_id: str) -> HttpResponse:
-    """A workbook made in the background, for the user who asked for it, while it is kept."""
+    """A workbook made in the background, for the user who asked for it, while it is kept; each download
+    is recorded (the file was made with the disclosure the user had when the job ran)."""
     try:
         job = visible_jobs(request).get(
             pk=job_id, kind="export_households", created_by=request.user, status=JobStatus.SUCCEEDED
@@ -195,6 +232,13 @@ def export_file(request: HttpRequest, job_id: str) -> HttpResponse:
     path = storage.export_path(job.pk)
     if not path.exists():
         raise Http404("导出文件已过保存期限，请重新导出")
+    # Files made before masking existed say nothing and hold everything in full.
+    disclosure = privacy.MASKED if job.result.get("personal_data") == privacy.MASKED.description else privacy.FULL
+    if disclosure.full and not privacy.for_download(request.user).full:
+        raise PermissionDenied(_("您的角色已不能下载完整的个人信息，请重新导出"))
+    query = HouseholdQuery(**job.params["query"])
+    what = f"户和成员 Excel（{query.year} 年度，后台生成）"
+    _record_export(request, query, what, job.result.get("rows") or 0, disclosure)
     return FileResponse(
         path.open("rb"), as_attachment=True, filename=job.result.get("filename"), content_type=XLSX_CONTENT_TYPE
     )
@@ -202,7 +246,10 @@ def export_file(request: HttpRequest, job_id: str) -> HttpResponse:
 
 @requires(Capability.VIEW)
 def export_members(request: HttpRequest) -> HttpResponse:
-    households, _query = _filtered_households(request)
-    response = StreamingHttpResponse(export.members_csv(export.members_of(households)), content_type="text/csv")
+    households, query = _filtered_households(request)
+    members = export.members_of(households)
+    disclosure = privacy.for_download(request.user)
+    _record_export(request, query, "成员信息 CSV", members.filter(status=MemberStatus.ACTIVE).count(), disclosure)
+    response = StreamingHttpResponse(export.members_csv(members, disclosure), content_type="text/csv")
     response["Content-Disposition"] = content_disposition_header(True, f"成员信息_{dt.date.today():%Y%m%d}.csv")
     return response
