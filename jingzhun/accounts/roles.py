@@ -39,6 +39,10 @@ READ_ONLY_ROLES = frozenset({Role.LEADER, Role.AUDITOR})
 USER_MANAGER_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.COUNTY_ADMIN})
 AUDIT_READER_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.COUNTY_ADMIN, Role.AUDITOR})
 REFERENCE_DATA_ROLES = frozenset({Role.SYSTEM_ADMIN})
+# Whose work needs full ID numbers, phones, bank accounts and health details (PIPL: ID numbers and health
+# are sensitive): the cadres who register and check households. Leaders, auditors and helpers see them
+# masked; the system administrator runs the system, not the register.
+PERSONAL_DATA_ROLES = frozenset({Role.COUNTY_ADMIN, Role.TOWNSHIP, Role.VILLAGE})
 
 # What each role may do: the views declare the capability they need (core.access.requires).
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
@@ -48,6 +52,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         | ({Capability.MANAGE_USERS} if role in USER_MANAGER_ROLES else set())
         | ({Capability.READ_AUDIT} if role in AUDIT_READER_ROLES else set())
         | ({Capability.MANAGE_REFERENCE} if role in REFERENCE_DATA_ROLES else set())
+        | ({Capability.SEE_PERSONAL_DATA} if role in PERSONAL_DATA_ROLES else set())
     )
     for role in Role
 }

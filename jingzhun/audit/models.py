@@ -22,6 +22,9 @@ class Action(models.TextChoices):
     CREATE = "create", _("新增")
     UPDATE = "update", _("修改")
     DELETE = "delete", _("删除")
+    # Access to personal data, recorded by audit.access: nothing changed, something was disclosed.
+    REVEAL = "reveal", _("查看完整信息")
+    EXPORT = "export", _("导出下载")
 
 
 GENESIS_HASH = "0" * 64

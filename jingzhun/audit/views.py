@@ -41,7 +41,7 @@ from jingzhun.audit.search import (
 )
 from jingzhun.core.access import Capability, requires
 from jingzhun.core.scope import can_see_code
-from jingzhun.core.tabular import csv_stream, formula_safe
+from jingzhun.core.tabular import csv_stream
 from jingzhun.core.types import AuthenticatedRequest
 
 logger = logging.getLogger("jingzhun.audit")
@@ -197,18 +197,18 @@ def export_csv(request: AuthenticatedRequest) -> HttpResponseBase:
             yield [
                 e.pk,
                 timezone.localtime(e.timestamp).strftime("%Y-%m-%d %H:%M:%S"),
-                formula_safe(e.actor_username),
+                e.actor_username,
                 e.actor_id or "",
                 str(SOURCE_LABELS.get(e.source, e.source)),
                 e.remote_addr or "",
                 e.request_id,
                 e.get_action_display(),
                 types[e.object_type],
-                formula_safe(e.object_id),
-                formula_safe(e.object_repr),
+                e.object_id,
+                e.object_repr,
                 e.region_code,
-                formula_safe(changes_text(e)),
-                formula_safe(e.reason),
+                changes_text(e),
+                e.reason,
                 e.hash,
                 e.prev_hash,
             ]

@@ -41,6 +41,9 @@ class Capability(StrEnum):
     MANAGE_USERS = "manage_users"
     READ_AUDIT = "read_audit"
     MANAGE_REFERENCE = "manage_reference"  # 行政区划 and 政策参数
+    # See personal data in full (ID numbers, phones, bank accounts, health): on a page after a logged
+    # reveal, in downloads (each one logged). Everyone else sees them masked.
+    SEE_PERSONAL_DATA = "see_personal_data"
 
 
 def _refusal(capability: Capability) -> str:
@@ -50,6 +53,7 @@ def _refusal(capability: Capability) -> str:
         Capability.MANAGE_USERS: _("您的角色没有用户管理权限"),
         Capability.READ_AUDIT: _("只有系统管理员、县级管理员和纪检审计人员可以查阅操作日志"),
         Capability.MANAGE_REFERENCE: _("只有系统管理员可以修改行政区划和政策参数"),
+        Capability.SEE_PERSONAL_DATA: _("您的角色只能查看脱敏后的证件号码、电话、银行账号和健康信息"),
     }[capability]
 
 

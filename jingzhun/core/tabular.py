@@ -1,17 +1,21 @@
 """Tables in and out: reading uploaded tables (CSV in UTF-8/GBK, XLSX) into rows of strings with their line
-numbers, within limits on their size, and the two things every table we write needs (formula-safe text,
-streamed CSV for Excel)."""
+numbers, within limits on their size, and what every table we write needs: one cell-writing path that keeps
+formula-like text as text (``safe_cell`` and the writers built on it), streamed CSV for Excel, streamed XLSX
+downloads."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+
+from django.utils.functional import Promise
 
 if TYPE_CHECKING:
     from django.http import FileResponse
@@ -152,18 +156,65 @@ def find_column(headers: list[str], synonyms: tuple[str, ...]) -> int | None:
 
 # A cell starting with one of these is run as a formula by spreadsheets (CSV/formula injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A negative number is a constant, not a formula: written as it is, it stays a number where it was one.
+_NEGATIVE_NUMBER = re.compile(r"-\d+(?:\.\d+)?")
 
 
-def formula_safe(value: Any) -> str:
-    """Text for a cell of an exported table: a leading apostrophe keeps text that starts like a formula as
-    text (Excel shows it so; ``unquote_formula`` removes it again on import)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+def formula_safe(text: str) -> str:
+    """Text that starts like a formula, kept as text by a leading apostrophe (Excel shows it so;
+    ``unquote_formula`` removes it again on import)."""
+    if text.startswith(FORMULA_START) and not _NEGATIVE_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def unquote_formula(text: str) -> str:
     """The reverse of ``formula_safe``, for a cell read back from one of our exports."""
     return text[1:] if text[:1] == "'" and text[1:2] and text[1] in FORMULA_START else text
+
+
+def safe_cell(value: Any) -> Any:
+    """The value to write into a cell of any table the system produces: text through ``formula_safe``;
+    numbers, dates, booleans and None as they are. Every writer goes through here (``safe_row``,
+    ``append_row``, ``neutralise_workbook``, ``csv_stream``), so a name typed as ``=HYPERLINK(…)`` never
+    becomes a live formula in a download."""
+    if isinstance(value, str):
+        return formula_safe(value)
+    if isinstance(value, Promise):  # a lazily translated label
+        return formula_safe(str(value))
+    return value
+
+
+def safe_row(values: Iterable[Any]) -> list[Any]:
+    return [safe_cell(v) for v in values]
+
+
+def append_row(sheet: Any, values: Iterable[Any]) -> None:
+    """Append a row to an openpyxl worksheet (write-only or not) through ``safe_cell``; styled cells
+    (``WriteOnlyCell``) keep their style and get their value made safe."""
+    from openpyxl.cell.cell import Cell
+
+    row = []
+    for value in values:
+        if isinstance(value, Cell):
+            value.value = safe_cell(value.value)
+            row.append(value)
+        else:
+            row.append(safe_cell(value))
+    sheet.append(row)
+
+
+def neutralise_workbook(workbook: Any) -> None:
+    """Make every cell of a workbook built cell by cell safe before it is saved: formulas and text that
+    starts like one become text (for workbooks holding values users typed, such as the error workbook)."""
+    for sheet in workbook.worksheets:
+        # The cells that exist, not the sheet's rectangle (iter_rows would create every cell it spans).
+        for cell in list(sheet._cells.values()):
+            value = cell.value
+            if cell.data_type == "f":  # a formula (a string, or an array formula object holding one)
+                cell.value = formula_safe(value if isinstance(value, str) else str(getattr(value, "text", "")))
+            elif isinstance(value, str) and formula_safe(value) != value:
+                cell.value = formula_safe(value)
 
 
 class _Echo:
@@ -174,11 +225,12 @@ class _Echo:
 
 
 def csv_stream(header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
-    """CSV lines for a StreamingHttpResponse, UTF-8 with a BOM so Excel on Chinese Windows reads it right."""
+    """CSV lines for a StreamingHttpResponse, UTF-8 with a BOM so Excel on Chinese Windows reads it right;
+    every cell through ``safe_cell``."""
     writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(header)
+    yield "\ufeff" + writer.writerow(safe_row(header))
     for row in rows:
-        yield writer.writerow(row)
+        yield writer.writerow(safe_row(row))
 
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -13,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 
-from jingzhun.core.tabular import TableLimits, decode_bytes
+from jingzhun.core.tabular import TableLimits, decode_bytes, neutralise_workbook
 from jingzhun.core.xlsx_guard import check_xlsx
 from jingzhun.exchange.layout import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS, header_index, normalise_header
 
@@ -70,6 +70,7 @@ def marked_workbook(files: list[tuple[str, bytes]], issues: list[dict[str, Any]]
                         new.fill = ERROR_FILL
     out = io.BytesIO()
     assert output is not None
+    neutralise_workbook(output)  # the uploader's text and formulas come back as text, never run
     output.save(out)
     return out.getvalue()
 

@@ -1,7 +1,9 @@
 """Exports in the template layout (so an export imports back as "no change"), streamed in chunks.
 
 Rows are produced from ``queryset.iterator()`` a chunk of households at a time, with that chunk's heads,
-member counts and yearly records fetched in bulk: memory stays flat whatever the size of the export.
+member counts and yearly records fetched in bulk: memory stays flat whatever the size of the export. Personal
+data (ID numbers, phones, bank accounts, health) is written as the caller's ``Disclosure`` shows it: in full
+only for roles whose work needs it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from openpyxl.styles import Font, PatternFill
 
 from jingzhun.core.batching import chunked
 from jingzhun.core.scope import user_scope_prefix
-from jingzhun.core.tabular import csv_stream
+from jingzhun.core.tabular import append_row, csv_stream
 from jingzhun.exchange.layout import (
     HOUSEHOLD_COLUMNS,
     HOUSEHOLD_SHEET,
@@ -27,12 +29,13 @@ from jingzhun.exchange.layout import (
 )
 from jingzhun.registry.filters import HouseholdQuery
 from jingzhun.registry.models import Household, HouseholdYear, Member, MemberStatus
+from jingzhun.registry.privacy import Disclosure
 
 CHUNK = 2000
 HEADER_FILL = PatternFill("solid", fgColor="F3D6D6")
 
 
-def household_rows(households: QuerySet[Household], year: int) -> Iterator[list[Any]]:
+def household_rows(households: QuerySet[Household], year: int, disclosure: Disclosure) -> Iterator[list[Any]]:
     """One row per household in HOUSEHOLD_COLUMNS order, with ``year``'s record."""
     for chunk in chunked(households.order_by("household_number").iterator(chunk_size=CHUNK), CHUNK):
         pks = [h.pk for h in chunk]
@@ -44,7 +47,8 @@ def household_rows(households: QuerySet[Household], year: int) -> Iterator[list[
             record = years.get(h.pk)
             row = []
             for column in HOUSEHOLD_COLUMNS:
-                row.append(export_value(column, _household_value(column, h, head, sizes.get(h.pk, 0), record)))
+                value = export_value(column, _household_value(column, h, head, sizes.get(h.pk, 0), record))
+                row.append(disclosure.field(column.key, value))
             yield row
 
 
@@ -65,7 +69,7 @@ def _household_value(
     return getattr(h, key)
 
 
-def member_rows(members: QuerySet[Member]) -> Iterator[list[Any]]:
+def member_rows(members: QuerySet[Member], disclosure: Disclosure) -> Iterator[list[Any]]:
     """One row per active member in MEMBER_COLUMNS order, with the household's number and head ID."""
     queryset = (
         members.filter(status=MemberStatus.ACTIVE)
@@ -83,7 +87,7 @@ def member_rows(members: QuerySet[Member]) -> Iterator[list[Any]]:
                     value = heads.get(m.household_id, ("", ""))[1]
                 else:
                     value = getattr(m, column.key)
-                row.append(export_value(column, value))
+                row.append(disclosure.field(column.key, export_value(column, value)))
             yield row
 
 
@@ -102,17 +106,19 @@ def write_xlsx(
     year: int,
     out: IO[bytes],
     *,
+    disclosure: Disclosure,
     members: QuerySet[Member] | None = None,
     progress: Callable[[int], None] | None = None,
-) -> None:
+) -> int:
     """Both sheets into ``out`` (write-only mode: rows are streamed, memory stays flat); ``progress`` is
-    told the rows written so far, every chunk."""
+    told the rows written so far, every chunk. Returns the rows written (households and members)."""
     wb = Workbook(write_only=True)
     counter = _RowCounter(progress)
-    _sheet(wb, HOUSEHOLD_SHEET, HOUSEHOLD_COLUMNS, counter.count(household_rows(households, year)))
+    _sheet(wb, HOUSEHOLD_SHEET, HOUSEHOLD_COLUMNS, counter.count(household_rows(households, year, disclosure)))
     members = members if members is not None else members_of(households)
-    _sheet(wb, MEMBER_SHEET, MEMBER_COLUMNS, counter.count(member_rows(members)))
+    _sheet(wb, MEMBER_SHEET, MEMBER_COLUMNS, counter.count(member_rows(members, disclosure)))
     wb.save(out)
+    return counter.done
 
 
 class _RowCounter:
@@ -138,14 +144,14 @@ def _sheet(wb: Workbook, title: str, columns: tuple[Column, ...], rows: Iterable
         if column.required:
             cell.font = Font(bold=True, color="B71C1C")
         header.append(cell)
-    ws.append(header)
+    append_row(ws, header)
     for row in rows:
-        ws.append(row)
+        append_row(ws, row)
 
 
-def households_csv(households: QuerySet[Household], year: int) -> Iterator[str]:
-    return csv_stream([c.header for c in HOUSEHOLD_COLUMNS], household_rows(households, year))
+def households_csv(households: QuerySet[Household], year: int, disclosure: Disclosure) -> Iterator[str]:
+    return csv_stream([c.header for c in HOUSEHOLD_COLUMNS], household_rows(households, year, disclosure))
 
 
-def members_csv(members: QuerySet[Member]) -> Iterator[str]:
-    return csv_stream([c.header for c in MEMBER_COLUMNS], member_rows(members))
+def members_csv(members: QuerySet[Member], disclosure: Disclosure) -> Iterator[str]:
+    return csv_stream([c.header for c in MEMBER_COLUMNS], member_rows(members, disclosure))

@@ -14,6 +14,7 @@ from jingzhun.exchange.importer import ImportFailed, run_import
 from jingzhun.jobs.models import Job
 from jingzhun.jobs.progress import ProgressReporter
 from jingzhun.jobs.runner import job_kind
+from jingzhun.registry import privacy
 from jingzhun.registry.filters import HouseholdQuery
 
 
@@ -40,7 +41,7 @@ class ExportRefused(PermissionError):
 @job_kind("export_households")
 def export_households_job(job: Job, progress: ProgressReporter, *, query: dict[str, Any]) -> dict[str, Any]:
     """The household list's workbook for the user who asked, filtered as the list was, within the scope
-    that user has now."""
+    that user has now, with personal data as that user may download it (the download is logged)."""
     user = job.created_by
     if user_scope_prefix(user) is None:
         raise ExportRefused("导出任务的发起人已无数据范围")
@@ -50,10 +51,16 @@ def export_households_job(job: Job, progress: ProgressReporter, *, query: dict[s
     counts = households.count(), members.count()
     total = sum(counts)
     progress(0, total, "写出 Excel")
+    disclosure = privacy.for_download(user)
     storage.write_export(
         job.pk,
         lambda out: export.write_xlsx(
-            households, filters.year, out, members=members, progress=lambda done: progress(done, total)
+            households,
+            filters.year,
+            out,
+            disclosure=disclosure,
+            members=members,
+            progress=lambda done: progress(done, total),
         ),
     )
     progress(total, total, "完成")
@@ -63,4 +70,6 @@ def export_households_job(job: Job, progress: ProgressReporter, *, query: dict[s
         "owner_only": True,  # the file is for the user who asked for it (exchange.views.export_file)
         "link_label": "下载 Excel 文件",
         "filename": f"建档立卡户_{filters.year}_{dt.date.today():%Y%m%d}.xlsx",
+        "rows": total,
+        "personal_data": disclosure.description,
     }

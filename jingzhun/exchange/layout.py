@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from jingzhun.core.tabular import formula_safe, unquote_formula
+from jingzhun.core.tabular import unquote_formula
 from jingzhun.policy import services as policy
 
 HOUSEHOLD_SHEET = "户信息"
@@ -434,6 +434,4 @@ def export_value(column: Column, value: Any) -> Any:
         return "是" if value else "否"
     if column.kind == "decimal":
         return format(value.normalize(), "f") if isinstance(value, Decimal) else value
-    if column.kind == "text":
-        return formula_safe(value)  # an XLSX writer would otherwise store "=…" as a formula
-    return value
+    return value  # written through core.tabular.safe_cell, as every cell of every export

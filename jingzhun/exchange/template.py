@@ -11,6 +11,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from jingzhun.core.tabular import safe_cell
 from jingzhun.exchange.layout import (
     CODE_LISTS_SHEET,
     HOUSEHOLD_COLUMNS,
@@ -84,9 +85,9 @@ def build_template(year: int | None = None) -> bytes:
     for i, table in enumerate(tables, start=1):
         letter = get_column_letter(i)
         labels = [label for _code, label in policy.choices(table, year, blank=False)]
-        codes.cell(row=1, column=i, value=names.get(table, table)).font = Font(bold=True)
+        codes.cell(row=1, column=i, value=safe_cell(names.get(table, table))).font = Font(bold=True)
         for r, label in enumerate(labels, start=2):
-            codes.cell(row=r, column=i, value=label)
+            codes.cell(row=r, column=i, value=safe_cell(label))
         ranges[table] = f"'{CODE_LISTS_SHEET}'!${letter}$2:${letter}${len(labels) + 1}"
         codes.column_dimensions[letter].width = 18
 
@@ -108,7 +109,7 @@ def _example_household(year: int) -> dict[str, object]:
 
 def _write_sheet(ws, columns: tuple[Column, ...], ranges: dict[str, str], examples: list[dict]) -> None:
     for i, column in enumerate(columns, start=1):
-        cell = ws.cell(row=1, column=i, value=column.header)
+        cell = ws.cell(row=1, column=i, value=safe_cell(column.header))
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         if column.required or column.required_with_year:
@@ -140,7 +141,7 @@ def _write_sheet(ws, columns: tuple[Column, ...], ranges: dict[str, str], exampl
         for i, column in enumerate(columns, start=1):
             value = example.get(column.key, "")
             if value != "":
-                ws.cell(row=r, column=i, value=value)
+                ws.cell(row=r, column=i, value=safe_cell(value))
     ws.freeze_panes = "A2"
     ws.row_dimensions[1].height = 36
 
@@ -163,6 +164,6 @@ def _write_instructions(ws, year: int) -> None:
         "9. 只能导入本人管辖范围内的村；超出范围的行将报错。",
     ]
     for r, line in enumerate(lines, start=1):
-        ws.cell(row=r, column=1, value=line)
+        ws.cell(row=r, column=1, value=safe_cell(line))
     ws["A1"].font = Font(bold=True, size=14)
     ws.column_dimensions["A"].width = 120

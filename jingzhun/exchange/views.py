@@ -15,10 +15,13 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from jingzhun.audit.models import Action, append_entries
+from jingzhun.audit.access import record_access
+from jingzhun.audit.models import Action, AuditedModel, append_entries
+from jingzhun.core import codes
 from jingzhun.core.access import Capability, has_capability, requires
 from jingzhun.core.scope import user_scope_prefix
 from jingzhun.core.tabular import XLSX_CONTENT_TYPE, TableError, attachment_disposition, xlsx_response
@@ -31,8 +34,11 @@ from jingzhun.jobs import progress as job_progress
 from jingzhun.jobs.models import Job, JobStatus
 from jingzhun.jobs.runner import enqueue
 from jingzhun.jobs.views import visible_jobs
+from jingzhun.regions.models import Region
+from jingzhun.registry import privacy
 from jingzhun.registry.filters import HouseholdFilterForm, HouseholdQuery, default_year, requested_year
-from jingzhun.registry.models import Household
+from jingzhun.registry.models import Household, MemberStatus
+from jingzhun.registry.privacy import Disclosure
 
 # Importing writes households: the same capability as the forms, with the import's own refusal.
 imports = requires(Capability.EDIT, message=gettext_lazy("当前角色不能导入数据"))
@@ -206,20 +212,52 @@ def _filtered_households(request: AuthenticatedRequest) -> tuple[QuerySet[Househ
     return export.filtered_households(request.user, query), query
 
 
+def _record_export(
+    request: AuthenticatedRequest, query: HouseholdQuery, what: str, rows: int, disclosure: Disclosure
+) -> None:
+    """The audit entry of an export: on the region it covers (the filter's, else the user's scope; the
+    user's own account for a whole-system export), with the filters, the row count and the disclosure."""
+    user = request.user
+    prefix = query.region or user_scope_prefix(user) or ""
+    subject: AuditedModel | None = None
+    if prefix:
+        subject = Region.objects.unscoped().filter(code=prefix.ljust(codes.CODE_LENGTH, "0")).first()
+    if subject is None and isinstance(user, AuditedModel):  # a whole-system export: on the user's own account
+        subject = user
+    record_access(
+        Action.EXPORT,
+        subject,
+        what=what,
+        region_code=prefix,
+        rows=rows,
+        scope=urlencode({key: value for key, value in asdict(query).items() if value not in ("", None)}),
+        personal_data=disclosure.description,
+    )
+
+
 @requires(Capability.VIEW)
 def export_households(request: AuthenticatedRequest, fmt: str) -> HttpResponseBase:
     households, query = _filtered_households(request)
     year = query.year
     stamp = dt.date.today().strftime("%Y%m%d")
+    disclosure = privacy.for_download(request.user)
     if fmt == "csv":
-        response = StreamingHttpResponse(export.households_csv(households, year), content_type="text/csv")
+        # Recorded before the first row leaves: a download cut short has still disclosed what it sent.
+        _record_export(request, query, f"户信息 CSV（{year} 年度）", households.count(), disclosure)
+        response = StreamingHttpResponse(export.households_csv(households, year, disclosure), content_type="text/csv")
         response["Content-Disposition"] = attachment_disposition(f"户信息_{year}_{stamp}.csv")
         return response
     # A CSV streams as it is made; a workbook is complete only at its end. A large one is made in the
     # background with its progress shown, rather than in a request a proxy would cut off.
     count = households.count()
     if count < settings.EXPORT_BACKGROUND_MIN_HOUSEHOLDS:
-        return xlsx_response(lambda out: export.write_xlsx(households, year, out), f"建档立卡户_{year}_{stamp}.xlsx")
+        written: list[int] = []
+        response = xlsx_response(
+            lambda out: written.append(export.write_xlsx(households, year, out, disclosure=disclosure)),
+            f"建档立卡户_{year}_{stamp}.xlsx",
+        )
+        _record_export(request, query, f"户和成员 Excel（{year} 年度）", written[0], disclosure)
+        return response
     if request.method != "POST":
         return render(
             request,
@@ -237,8 +275,9 @@ def export_households(request: AuthenticatedRequest, fmt: str) -> HttpResponseBa
 
 
 @requires(Capability.VIEW)
-def export_file(request: AuthenticatedRequest, job_id: str) -> FileResponse:
-    """A workbook made in the background, for the user who asked for it, while it is kept."""
+def export_file(request: AuthenticatedRequest, job_id: str) -> HttpResponseBase:
+    """A workbook made in the background, for the user who asked for it, while it is kept; each download
+    is recorded (the file was made with the disclosure the user had when the job ran)."""
     try:
         job = visible_jobs(request).get(
             pk=job_id, kind="export_households", created_by=request.user.pk, status=JobStatus.SUCCEEDED
@@ -248,6 +287,13 @@ def export_file(request: AuthenticatedRequest, job_id: str) -> FileResponse:
     path = storage.export_path(job.pk)
     if not path.exists():
         raise Http404("导出文件已过保存期限，请重新导出")
+    # Files made before masking existed say nothing and hold everything in full.
+    disclosure = privacy.MASKED if job.result.get("personal_data") == privacy.MASKED.description else privacy.FULL
+    if disclosure.full and not privacy.for_download(request.user).full:
+        raise PermissionDenied(_("您的角色已不能下载完整的个人信息，请重新导出"))
+    query = HouseholdQuery(**job.params["query"])
+    what = f"户和成员 Excel（{query.year} 年度，后台生成）"
+    _record_export(request, query, what, job.result.get("rows") or 0, disclosure)
     return FileResponse(
         path.open("rb"), as_attachment=True, filename=job.result.get("filename"), content_type=XLSX_CONTENT_TYPE
     )
@@ -255,7 +301,10 @@ def export_file(request: AuthenticatedRequest, job_id: str) -> FileResponse:
 
 @requires(Capability.VIEW)
 def export_members(request: AuthenticatedRequest) -> StreamingHttpResponse:
-    households, _query = _filtered_households(request)
-    response = StreamingHttpResponse(export.members_csv(export.members_of(households)), content_type="text/csv")
+    households, query = _filtered_households(request)
+    members = export.members_of(households)
+    disclosure = privacy.for_download(request.user)
+    _record_export(request, query, "成员信息 CSV", members.filter(status=MemberStatus.ACTIVE).count(), disclosure)
+    response = StreamingHttpResponse(export.members_csv(members, disclosure), content_type="text/csv")
     response["Content-Disposition"] = attachment_disposition(f"成员信息_{dt.date.today():%Y%m%d}.csv")
     return response

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from jingzhun.core.scope import code_prefix_q
-from jingzhun.core.tabular import csv_stream, formula_safe
+from jingzhun.core.tabular import append_row, csv_stream
 from jingzhun.regions.models import Region, RegionFlag, RegionFlagKind, RegionLevel, not_retired_q
 
 # 代码 / 名称 / 城乡分类代码 are headers the importer recognises, so an export can be edited and re-imported;
@@ -56,7 +56,7 @@ def export_rows(user: Any, region: Region, *, include_retired: bool = False) -> 
     for code, name, level, parent, urban_rural, valid_from, valid_to in regions.order_by("code").values_list(*fields):
         yield [
             code,
-            formula_safe(name),
+            name,
             str(levels.get(level, level)),
             parent or "",
             urban_rural,
@@ -81,7 +81,7 @@ def write_xlsx(rows: Iterable[list[str]], title: str, out: IO[bytes]) -> None:
     for index, width in enumerate(COLUMN_WIDTHS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
-    sheet.append(HEADERS)
+    append_row(sheet, HEADERS)
     for row in rows:
-        sheet.append(row)  # codes stay strings: Excel shows 431102100201, not 4.31E+11
+        append_row(sheet, row)  # codes stay strings: Excel shows 431102100201, not 4.31E+11
     workbook.save(out)

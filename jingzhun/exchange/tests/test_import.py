@@ -20,6 +20,7 @@ from jingzhun.exchange.layout import HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_
 from jingzhun.exchange.template import build_template
 from jingzhun.registry.idcard import make_id_number
 from jingzhun.registry.models import Household, HouseholdYear, Member
+from jingzhun.registry.privacy import FULL
 from jingzhun.registry.tests.factories import HouseholdYearFactory, household_with_members
 
 pytestmark = pytest.mark.django_db
@@ -144,7 +145,7 @@ def test_template_example_imports_and_export_round_trip_is_a_no_op(tree):
     HouseholdYearFactory(household=household, year=2025)
     household_with_members(tree.village_b1, size=2)
     out = io.BytesIO()
-    export.write_xlsx(Household.objects.unscoped().all(), 2025, out)
+    export.write_xlsx(Household.objects.unscoped().all(), 2025, out, disclosure=FULL)
     data = out.getvalue()
     before = counts()
     report = do_import(data, "export.xlsx")
@@ -296,7 +297,7 @@ def test_update_of_existing_household_by_number_changes_only_what_differs(tree):
     household = household_with_members(tree.village_a1, size=3)
     HouseholdYearFactory(household=household, year=2025)
     path = io.BytesIO()
-    export.write_xlsx(Household.objects.unscoped().all(), 2025, path)
+    export.write_xlsx(Household.objects.unscoped().all(), 2025, path, disclosure=FULL)
     wb = load_workbook(path)
     hh_ws, m_ws = wb[HOUSEHOLD_SHEET], wb[MEMBER_SHEET]
     headers = [c.value for c in hh_ws[1]]

@@ -29,7 +29,8 @@ from jingzhun.exchange.importer import Issue
 from jingzhun.jobs.models import Job, JobStatus
 from jingzhun.regions.models import RegionFlag, RegionFlagKind
 from jingzhun.regions.testing import RegionFactory, RegionTree, build_region_tree
-from jingzhun.registry import services
+from jingzhun.registry import privacy, services
+from jingzhun.registry.filters import HouseholdQuery
 from jingzhun.registry.idcard import make_id_number
 from jingzhun.registry.models import Household, Member, MemberStatus, QualityIssue, QualityLevel, VillageYear
 from jingzhun.registry.quality.catalogue import CATALOGUE
@@ -146,7 +147,12 @@ def _export_job(user: User, region_code: str, rows: list[list[str]]) -> Job:
         status=JobStatus.SUCCEEDED,
         created_by=user,
         region_code=region_code,
-        result={"filename": "建档立卡户.xlsx"},
+        params={"query": asdict(HouseholdQuery(year=RECORD_YEAR))},
+        result={
+            "filename": "建档立卡户.xlsx",
+            "rows": len(rows) - 1,
+            "personal_data": privacy.for_download(user).description,
+        },
     )
     data = workbook_bytes(rows)
 

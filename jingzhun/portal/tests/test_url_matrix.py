@@ -45,6 +45,7 @@ from django.utils.http import urlencode
 from jingzhun.accounts.models import User
 from jingzhun.accounts.roles import (
     AUDIT_READER_ROLES,
+    PERSONAL_DATA_ROLES,
     READ_ONLY_ROLES,
     REFERENCE_DATA_ROLES,
     USER_MANAGER_ROLES,
@@ -88,6 +89,8 @@ USER_MANAGER = AccessClass("USER_MANAGER", USER_MANAGER_ROLES, keyed=False)
 USER_MANAGER_OBJECT = AccessClass("USER_MANAGER_OBJECT", USER_MANAGER_ROLES, keyed=True)
 AUDIT_READER = AccessClass("AUDIT_READER", AUDIT_READER_ROLES, keyed=False)
 AUDIT_READER_OBJECT = AccessClass("AUDIT_READER_OBJECT", AUDIT_READER_ROLES, keyed=True)
+# A page's "显示完整号码" (a POST to the page itself): the roles that may see personal data in full.
+REVEAL_OBJECT = AccessClass("REVEAL_OBJECT", PERSONAL_DATA_ROLES, keyed=True)
 
 
 @dataclass(frozen=True)
@@ -372,7 +375,10 @@ ENDPOINTS: dict[str, Endpoint] = {
     "registry:household_create": Endpoint(Rule(WRITE), post=Rule(WRITE)),
     "registry:household_group_options": Endpoint(Rule(SCOPED_LIST), inside=(village_groups,), outside=(canary_groups,)),
     "registry:household_detail": Endpoint(
-        Rule(SCOPED_OBJECT), inside=(household, mover_household), outside=(canary_household,)
+        Rule(SCOPED_OBJECT),
+        post=Rule(REVEAL_OBJECT),
+        inside=(household, mover_household),
+        outside=(canary_household,),
     ),
     "registry:household_edit": Endpoint(
         Rule(WRITE_OBJECT), post=Rule(WRITE_OBJECT), inside=(household,), outside=(canary_household,)
@@ -392,7 +398,9 @@ ENDPOINTS: dict[str, Endpoint] = {
     "registry:household_change_head": Endpoint(
         Rule(WRITE_OBJECT), post=Rule(WRITE_OBJECT), inside=(household,), outside=(canary_household,)
     ),
-    "registry:member_detail": Endpoint(Rule(SCOPED_OBJECT), inside=(returnee, mover), outside=(canary_member,)),
+    "registry:member_detail": Endpoint(
+        Rule(SCOPED_OBJECT), post=Rule(REVEAL_OBJECT), inside=(returnee, mover), outside=(canary_member,)
+    ),
     "registry:member_edit": Endpoint(
         Rule(WRITE_OBJECT), post=Rule(WRITE_OBJECT), inside=(head,), outside=(canary_member,)
     ),
@@ -403,9 +411,13 @@ ENDPOINTS: dict[str, Endpoint] = {
         Rule(WRITE_OBJECT), post=Rule(WRITE_OBJECT), inside=(head,), outside=(canary_member,)
     ),
     # registry: documents and the village record
-    "registry:household_card": Endpoint(Rule(SCOPED_OBJECT), inside=(household,), outside=(canary_household,)),
+    "registry:household_card": Endpoint(
+        Rule(SCOPED_OBJECT), post=Rule(REVEAL_OBJECT), inside=(household,), outside=(canary_household,)
+    ),
     "registry:household_card_pdf": Endpoint(Rule(SCOPED_OBJECT), inside=(household,), outside=(canary_household,)),
-    "registry:member_card": Endpoint(Rule(SCOPED_OBJECT), inside=(head,), outside=(canary_member,)),
+    "registry:member_card": Endpoint(
+        Rule(SCOPED_OBJECT), post=Rule(REVEAL_OBJECT), inside=(head,), outside=(canary_member,)
+    ),
     "registry:member_card_pdf": Endpoint(Rule(SCOPED_OBJECT), inside=(head,), outside=(canary_member,)),
     "registry:registers": Endpoint(Rule(SCOPED_LIST)),
     "registry:village_detail": Endpoint(Rule(SCOPED_OBJECT), inside=(village,), outside=(canary_village,)),

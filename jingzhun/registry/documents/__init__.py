@@ -18,12 +18,14 @@ from jingzhun.registry.documents.cards import (
 )
 from jingzhun.registry.documents.pdf import household_card_pdf, member_card_pdf
 from jingzhun.registry.documents.registers import (
+    RegisterCounts,
     poor_village_status,
     write_township_register,
     write_village_register,
 )
 
 __all__ = [
+    "RegisterCounts",
     "build_household_card",
     "build_member_card",
     "card_queryset",

@@ -1,6 +1,7 @@
 """明白卡 (a household's card) and 人有卡 (a member's card) as plain data, built from the registry's records.
 
 The HTML pages, the PDFs (pdf.py) and the tests all read these structures, so what is printed is what is tested.
+Personal data is put in as the caller's ``Disclosure`` shows it (registry.privacy).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from jingzhun.registry.models import (
     MemberQuerySet,
     MemberStatus,
 )
+from jingzhun.registry.privacy import Disclosure
 
 CARD_INCOME_YEARS = 3  # the 明白卡 shows the latest three years' income
 
@@ -78,7 +80,7 @@ class MemberRow:
     name: str
     sex: str
     relationship: str
-    id_number: str  # full: the card is the household's own document (notices use mask_id_number)
+    id_number: str  # full or masked, as the card's disclosure shows it
     birth_date: str
     ethnicity: str
     education: str  # 在校生状况 while at school, else 文化程度
@@ -161,7 +163,7 @@ def _birth_date(member: Member) -> dt.date | None:
         return None
 
 
-def _member_row(member: Member, labels: dict[str, dict[str, str]]) -> MemberRow:
+def _member_row(member: Member, labels: dict[str, dict[str, str]], disclosure: Disclosure) -> MemberRow:
     birth = _birth_date(member)
     at_school = member.school_status and member.school_status != "00"
     work = code_label(labels["work_status"], member.work_status)
@@ -172,13 +174,13 @@ def _member_row(member: Member, labels: dict[str, dict[str, str]]) -> MemberRow:
         name=member.name,
         sex=code_label(labels["sex"], member.sex),
         relationship=code_label(labels["relationship"], member.relationship),
-        id_number=member.id_number,
+        id_number=disclosure.id_number(member.id_number),
         birth_date=f"{birth:%Y-%m-%d}" if birth else "",
         ethnicity=code_label(labels["ethnicity"], member.ethnicity),
         education=code_label(labels["school_status"], member.school_status)
         if at_school
         else code_label(labels["education"], member.education),
-        health=code_label(labels["health"], member.health),
+        health=disclosure.health(code_label(labels["health"], member.health)),
         labour=code_label(labels["labour"], member.labour),
         work=work,
     )
@@ -223,7 +225,9 @@ def _guarantees(record: HouseholdYear | None) -> Section:
     )
 
 
-def build_household_card(household: Household, *, today: dt.date | None = None) -> HouseholdCard:
+def build_household_card(
+    household: Household, *, disclosure: Disclosure, today: dt.date | None = None
+) -> HouseholdCard:
     """明白卡 of ``household`` (fetch it with card_queryset() so this runs no per-member queries)."""
     today = today or dt.date.today()
     labels = field_labels(
@@ -266,7 +270,7 @@ def build_household_card(household: Household, *, today: dt.date | None = None) 
         title,
         [
             Field(_("户主姓名"), head.name if head else ""),
-            Field(_("联系电话"), household.phone),
+            Field(_("联系电话"), disclosure.phone(household.phone)),
             Field(_("识别标准"), code_label(labels["identification_standard"], household.identification_standard)),
             Field(_("首次识别年度"), str(household.first_identified_year or "")),
             Field(_("贫困户属性"), from_latest("attribute")),
@@ -304,7 +308,7 @@ def build_household_card(household: Household, *, today: dt.date | None = None) 
         cancelled=household.status != HouseholdStatus.ACTIVE,
         record_year=latest.year if latest else None,
         summary=summary,
-        members=[_member_row(m, labels) for m in members],
+        members=[_member_row(m, labels, disclosure) for m in members],
         income=_income_table(years[:CARD_INCOME_YEARS]),
         guarantees=_guarantees(latest),
         policies=policies,
@@ -312,7 +316,7 @@ def build_household_card(household: Household, *, today: dt.date | None = None) 
     )
 
 
-def build_member_card(member: Member, *, today: dt.date | None = None) -> MemberCard:
+def build_member_card(member: Member, *, disclosure: Disclosure, today: dt.date | None = None) -> MemberCard:
     """人有卡 of ``member`` (fetch it with member_card_queryset())."""
     today = today or dt.date.today()
     household = member.household
@@ -357,8 +361,8 @@ def build_member_card(member: Member, *, today: dt.date | None = None) -> Member
                 Field(_("出生日期"), f"{birth:%Y-%m-%d}" if birth else ""),
                 Field(_("年龄"), str(age_on(birth, today)) if birth else ""),
                 Field(_("证件类型"), code_label(labels["id_type"], member.id_type)),
-                Field(_("证件号码"), member.id_number),
-                Field(_("联系电话"), member.phone),
+                Field(_("证件号码"), disclosure.id_number(member.id_number)),
+                Field(_("联系电话"), disclosure.phone(member.phone)),
                 Field(_("与户主关系"), code_label(labels["relationship"], member.relationship)),
                 Field(_("人员状态"), member.get_status_display()),
             ],
@@ -371,7 +375,7 @@ def build_member_card(member: Member, *, today: dt.date | None = None) -> Member
                 Field(_("贫困户属性"), code_label(labels["attribute"], latest.attribute) if latest else ""),
                 Field(_("脱贫状态"), code_label(labels["exit_status"], latest.exit_status) if latest else ""),
                 Field(_("脱贫年度"), str(household.exit_year or "")),
-                Field(_("户联系电话"), household.phone),
+                Field(_("户联系电话"), disclosure.phone(household.phone)),
             ],
         ),
         Section(
@@ -380,8 +384,8 @@ def build_member_card(member: Member, *, today: dt.date | None = None) -> Member
                 Field(_("文化程度"), code_label(labels["education"], member.education)),
                 Field(_("在校生状况"), code_label(labels["school_status"], member.school_status)),
                 Field(_("义务教育阶段未上学原因"), code_label(labels["dropout_reason"], member.dropout_reason)),
-                Field(_("健康状况"), code_label(labels["health"], member.health)),
-                Field(_("残疾类别（等级）"), disability),
+                Field(_("健康状况"), disclosure.health(code_label(labels["health"], member.health))),
+                Field(_("残疾类别（等级）"), disclosure.health(disability)),
                 Field(_("劳动技能"), code_label(labels["labour"], member.labour)),
             ],
         ),

@@ -1,9 +1,11 @@
 """村有簿 (a village's register) and 乡有册 (a township's register): rows and summaries as plain data, and
 their XLSX workbooks.
 
-iter_register_rows, iter_member_rows and build_township_summary build the content; write_village_register
-and write_township_register lay it out in a workbook. poor_village_status (a village's 贫困村 status in a year,
-from its RegionFlag rows) is here for the 乡有册 and is also shown on the 村情 page.
+iter_register_rows, iter_member_rows and build_township_summary build the content, with personal data as the
+caller's ``Disclosure`` shows it; write_village_register and write_township_register lay it out in a workbook
+and say how many households and members they wrote (for the download's audit entry). poor_village_status
+(a village's 贫困村 status in a year, from its RegionFlag rows) is here for the 乡有册 and is also shown on the
+村情 page.
 """
 
 from __future__ import annotations
@@ -11,16 +13,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from django.db.models import Count, F, QuerySet
 from django.utils.translation import gettext as _
 
 from jingzhun.core.batching import chunked
+from jingzhun.core.tabular import append_row
 from jingzhun.policy import services as policy
 from jingzhun.regions.models import Region, RegionFlag, RegionFlagKind, RegionLevel
 from jingzhun.registry.documents.common import code_label, field_labels, yes_no
 from jingzhun.registry.models import Household, HouseholdStatus, HouseholdYear, Member
+from jingzhun.registry.privacy import Disclosure
 
 CHUNK = 500  # households per batch in registers: bounded memory, and IN lists far below SQLite's limit
 
@@ -130,7 +134,7 @@ def register_households(region: Region) -> QuerySet[Household]:
     )
 
 
-def iter_register_rows(households: QuerySet[Household], year: int) -> Iterator[RegisterRow]:
+def iter_register_rows(households: QuerySet[Household], year: int, disclosure: Disclosure) -> Iterator[RegisterRow]:
     """One RegisterRow per household with the ``year`` record's figures; a fixed number of queries per
     CHUNK households (heads, sizes and yearly records are fetched per batch, never per household).
 
@@ -180,7 +184,7 @@ def iter_register_rows(households: QuerySet[Household], year: int) -> Iterator[R
                 group_name=group_name or "",
                 household_number=number,
                 head_name=head_name,
-                head_id_number=head_id,
+                head_id_number=disclosure.id_number(head_id),
                 size=size,
                 attribute=attribute,
                 exit_status=status,
@@ -190,7 +194,7 @@ def iter_register_rows(households: QuerySet[Household], year: int) -> Iterator[R
                 net_income=net,
                 per_capita_net_income=per_capita,
                 is_monitored=yes_no(monitored),
-                phone=phone,
+                phone=disclosure.phone(phone),
             )
 
 
@@ -216,7 +220,7 @@ def _member_columns() -> list[tuple[str, float]]:
     ]
 
 
-def iter_member_rows(region: Region) -> Iterator[list[Any]]:
+def iter_member_rows(region: Region, disclosure: Disclosure) -> Iterator[list[Any]]:
     """Active members of active households under ``region``, household by household (one query)."""
     labels = field_labels(
         "sex", "relationship", "ethnicity", "education", "school_status", "health", "labour", "work_status"
@@ -263,17 +267,17 @@ def iter_member_rows(region: Region) -> Iterator[list[Any]]:
             name,
             code_label(labels["sex"], sex),
             code_label(labels["relationship"], rel),
-            id_number,
+            disclosure.id_number(id_number),
             f"{birth:%Y-%m-%d}" if birth else "",
             code_label(labels["ethnicity"], eth),
             code_label(labels["education"], edu),
             code_label(labels["school_status"], school),
-            code_label(labels["health"], health),
+            disclosure.health(code_label(labels["health"], health)),
             code_label(labels["labour"], labour),
             code_label(labels["work_status"], work),
             yes_no(dibao),
             yes_no(tekun),
-            phone,
+            disclosure.phone(phone),
         ]
 
 
@@ -402,7 +406,7 @@ class _Book:
         cell = WriteOnlyCell(ws, value=title)
         cell.font = Font(bold=True, size=14)
         cell.alignment = Alignment(horizontal="center", vertical="center")
-        ws.append([cell])
+        append_row(ws, [cell])
         return ws
 
     def header(self, ws: Any, labels: list[str]) -> None:
@@ -418,35 +422,43 @@ class _Book:
             cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
             cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
             cells.append(cell)
-        ws.append(cells)
+        append_row(ws, cells)
 
     def save(self, out: IO[bytes]) -> None:
         self.wb.save(out)
+
+
+class RegisterCounts(NamedTuple):
+    households: int
+    members: int
 
 
 def register_title(full_name: str, kind: str, year: int) -> str:
     return _("%(region)s%(kind)s（%(year)s年度）") % {"region": full_name, "kind": kind, "year": year}
 
 
-def write_village_register(village: Region, year: int, out: IO[bytes]) -> None:
+def write_village_register(village: Region, year: int, out: IO[bytes], *, disclosure: Disclosure) -> RegisterCounts:
     """村有簿: households of the village (with the year's figures), and their members on a second sheet."""
     book = _Book()
     full_name = village.full_name()
     columns = [(_("序号"), 6), *_household_columns()]
     ws = book.sheet(_("户名册"), register_title(full_name, _("村有簿"), year), columns)
     book.header(ws, [c for c, _w in columns])
-    for i, row in enumerate(iter_register_rows(register_households(village), year), 1):
-        ws.append([i, *row.values(with_village=False)])
+    households = 0
+    for households, row in enumerate(iter_register_rows(register_households(village), year, disclosure), 1):
+        append_row(ws, [households, *row.values(with_village=False)])
 
     columns = [(_("序号"), 6), *_member_columns()]
     ws = book.sheet(_("成员名册"), register_title(full_name, _("村有簿·家庭成员"), year), columns)
     book.header(ws, [c for c, _w in columns])
-    for i, cells in enumerate(iter_member_rows(village), 1):
-        ws.append([i, *cells])
+    members = 0
+    for members, cells in enumerate(iter_member_rows(village, disclosure), 1):
+        append_row(ws, [members, *cells])
     book.save(out)
+    return RegisterCounts(households, members)
 
 
-def write_township_register(township: Region, year: int, out: IO[bytes]) -> None:
+def write_township_register(township: Region, year: int, out: IO[bytes], *, disclosure: Disclosure) -> RegisterCounts:
     """乡有册: the township's summary by village, then every household of the township."""
     from openpyxl.utils import get_column_letter
 
@@ -474,13 +486,15 @@ def write_township_register(township: Region, year: int, out: IO[bytes]) -> None
         return [getattr(v, attr).get(code, 0) for attr, group in summary.groups for code, _label in group.codes]
 
     for i, v in enumerate(summary.villages, 1):
-        ws.append([i, v.name, v.code, v.status, v.households, v.population, v.with_record, *counts(v)])
+        append_row(ws, [i, v.name, v.code, v.status, v.households, v.population, v.with_record, *counts(v)])
     t = summary.total
-    ws.append(["", t.name, "", "", t.households, t.population, t.with_record, *counts(t)])
+    append_row(ws, ["", t.name, "", "", t.households, t.population, t.with_record, *counts(t)])
 
     columns = [(_("序号"), 6), (_("行政村"), 14), *_household_columns()]
     ws = book.sheet(_("户名册"), register_title(full_name, _("乡有册·户名册"), year), columns)
     book.header(ws, [c for c, _w in columns])
-    for i, row in enumerate(iter_register_rows(register_households(township), year), 1):
-        ws.append([i, *row.values(with_village=True)])
+    households = 0
+    for households, row in enumerate(iter_register_rows(register_households(township), year, disclosure), 1):
+        append_row(ws, [households, *row.values(with_village=True)])
     book.save(out)
+    return RegisterCounts(households, 0)

@@ -1,4 +1,5 @@
-"""Template helpers for the household pages: code-table labels, 是/否 for nullable flags, safe URLs."""
+"""Template helpers for the household pages: code-table labels, 是/否 for nullable flags, personal data as the
+page's disclosure shows it, safe URLs."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from jingzhun.policy import services as policy
 from jingzhun.registry.idcard import DISABILITY_CATEGORIES
+from jingzhun.registry.privacy import Disclosure
 
 register = template.Library()
 
@@ -51,6 +53,13 @@ def area(value: Decimal | None) -> str:
     if value is None:
         return "—"
     return f"{value.normalize():f}" if value == value.to_integral() else f"{value:.2f}"
+
+
+@register.simple_tag
+def shown(disclosure: Disclosure, field: str, value: Any) -> Any:
+    """Personal data as the page shows it: ``{% shown disclosure "id_number" m.id_number %}`` is the full
+    number after a reveal, ``4311**********1234`` before."""
+    return disclosure.field(field, value)
 
 
 @register.simple_tag

@@ -37,8 +37,19 @@ from jingzhun.registry.models import (
     Member,
     MemberStatus,
 )
+from jingzhun.registry.privacy import Disclosure
 from jingzhun.registry.templatetags.household_tags import area, flag, money
-from jingzhun.registry.views.common import NAV, today, verbose_name, with_other_visibility
+from jingzhun.registry.views.common import (
+    HOUSEHOLD_PERSONAL_DATA,
+    MEMBER_PERSONAL_DATA,
+    NAV,
+    disclosure_context,
+    page_disclosure,
+    personal_data_page,
+    today,
+    verbose_name,
+    with_other_visibility,
+)
 
 PAGE_SIZE = 50
 
@@ -126,8 +137,9 @@ LIVING_FIELDS = HOUSEHOLD_SECTIONS[2][1]
 PROTECTION_FIELDS = HOUSEHOLD_SECTIONS[3][1]
 
 
-def _display(obj: Any, name: str) -> str:
-    """A field's value as shown on the file page: code labels, 是/否, trimmed numbers, — for empty."""
+def _display(obj: Any, name: str, disclosure: Disclosure) -> str:
+    """A field's value as shown on the file page: code labels, 是/否, trimmed numbers, — for empty;
+    personal data as ``disclosure`` shows it."""
     value = getattr(obj, name)
     if name in CODE_FIELDS:
         return obj.label(name) or "—"
@@ -137,16 +149,17 @@ def _display(obj: Any, name: str) -> str:
         return flag(value)
     if isinstance(value, Decimal):
         return area(value)
-    return str(value)
+    return str(disclosure.field(name, value))
 
 
-def _facts(obj: Household, names: Iterable[str]) -> list[tuple[str, str]]:
-    return [(verbose_name(Household, n), _display(obj, n)) for n in names]
+def _facts(obj: Household, names: Iterable[str], disclosure: Disclosure) -> list[tuple[str, str]]:
+    return [(verbose_name(Household, n), _display(obj, n, disclosure)) for n in names]
 
 
-@requires(Capability.VIEW)
+@personal_data_page
 def household_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """户有档: everything about one household on one page, in a fixed number of queries."""
+    """户有档: everything about one household on one page, in a fixed number of queries (a POST shows
+    its personal data in full, logged)."""
     user = request.user
     # The members are prefetched: Household.head then picks from them instead of asking again.
     files = Household.objects.select_related("village__parent", "group").prefetch_related(
@@ -168,6 +181,9 @@ def household_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     on = today()
     for m in members:
         m.age = None if m.birth_date is None else age_on(m.birth_date, on)  # type: ignore[attr-defined]
+    disclosure = page_disclosure(
+        request, "户有档", [(household, HOUSEHOLD_PERSONAL_DATA), *((m, MEMBER_PERSONAL_DATA) for m in members)]
+    )
     have = {r.year for r in years}
     missing_years = [y for y in year_range() if y not in have]
     return render(
@@ -176,10 +192,10 @@ def household_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         {
             "household": household,
             "head": household.head,
-            "identity": _facts(household, IDENTITY_FIELDS),
-            "production": _facts(household, PRODUCTION_FIELDS),
-            "living": _facts(household, LIVING_FIELDS),
-            "protection": _facts(household, PROTECTION_FIELDS),
+            "identity": _facts(household, IDENTITY_FIELDS, disclosure),
+            "production": _facts(household, PRODUCTION_FIELDS, disclosure),
+            "living": _facts(household, LIVING_FIELDS, disclosure),
+            "protection": _facts(household, PROTECTION_FIELDS, disclosure),
             "active_members": active,
             "removed_members": removed,
             "years": years,
@@ -190,5 +206,6 @@ def household_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "can_edit": user.can_write and household.status == HouseholdStatus.ACTIVE,
             "new_year_choices": missing_years,
             "active_nav": NAV,
+            **disclosure_context(request, disclosure),
         },
     )

@@ -15,13 +15,22 @@ from jingzhun.registry.forms import MemberForm
 from jingzhun.registry.idcard import age_on
 from jingzhun.registry.models import HouseholdStatus, Member, MemberStatus
 from jingzhun.registry.versions import versioned
-from jingzhun.registry.views.common import NAV, today, with_other_visibility
+from jingzhun.registry.views.common import (
+    MEMBER_PERSONAL_DATA,
+    NAV,
+    disclosure_context,
+    page_disclosure,
+    personal_data_page,
+    today,
+    with_other_visibility,
+)
 from jingzhun.registry.views.editing import member_for_write, refuse_cancelled, save_checked
 
 
-@requires(Capability.VIEW)
+@personal_data_page
 def member_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """人有卡: one person's record, with the same person's rows in other households (迁移 history)."""
+    """人有卡: one person's record, with the same person's rows in other households (迁移 history); a POST
+    shows the personal data in full, logged."""
     member: Member = get_visible_or_404(
         Member.objects.select_related("household__village__parent", "household__group"), request.user, pk=pk
     )
@@ -48,6 +57,7 @@ def member_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             and member.status == MemberStatus.ACTIVE
             and member.household.status == HouseholdStatus.ACTIVE,
             "active_nav": NAV,
+            **disclosure_context(request, page_disclosure(request, "成员信息", [(member, MEMBER_PERSONAL_DATA)])),
         },
     )
 

@@ -1,18 +1,20 @@
 // Charts drawn with the vendored ECharts from data the page embeds with json_script (no network needed).
+// Tooltips are drawn inside the chart ("richText"): ECharts' HTML tooltips carry inline style attributes,
+// which the Content-Security-Policy refuses.
 (function () {
   "use strict";
   var RED = ["#b71c1c", "#e57373", "#ef9a9a", "#8e1212", "#ff8a65", "#ffb74d", "#a1887f", "#90a4ae", "#ce93d8", "#80cbc4", "#c5e1a5", "#fff59d", "#bcaaa4"];
   var builders = {
     exits: function (data) {
       return {
-        color: RED, tooltip: { trigger: "axis" }, grid: { left: 48, right: 16, top: 16, bottom: 32 },
+        color: RED, tooltip: { trigger: "axis", renderMode: "richText" }, grid: { left: 48, right: 16, top: 16, bottom: 32 },
         xAxis: { type: "category", data: data.exits.years }, yAxis: { type: "value" },
         series: [{ type: "bar", data: data.exits.counts, barMaxWidth: 36 }]
       };
     },
     causes: function (data) {
       return {
-        color: RED, tooltip: { trigger: "item", formatter: "{b}：{c}（{d}%）" },
+        color: RED, tooltip: { trigger: "item", renderMode: "richText", formatter: "{b}：{c}（{d}%）" },
         series: [{ type: "pie", radius: ["35%", "70%"], data: data.causes, label: { formatter: "{b} {d}%" } }]
       };
     }
