@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from jingzhun.accounts.models import User
 from jingzhun.audit.access import record_access
 from jingzhun.audit.models import Action, AuditedModel
 from jingzhun.core import codes
@@ -165,6 +166,7 @@ def _record_export(request: HttpRequest, query: HouseholdQuery, what: str, rows:
     """The audit entry of an export: on the region it covers (the filter's, else the user's scope; the
     user's own account for a whole-system export), with the filters, the row count and the disclosure."""
     user = request.user
+    assert isinstance(user, User)  # behind the login
     prefix = query.region or user_scope_prefix(user) or ""
     subject: AuditedModel | None = None
     if prefix:
