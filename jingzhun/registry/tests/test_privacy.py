@@ -232,6 +232,10 @@ def test_a_leader_downloading_every_member_leaves_a_trace_and_no_full_number(
     auditor, _user = client_for(make_user, tree, Role.AUDITOR)
     found = auditor.get(reverse("audit:search"), {"action": Action.EXPORT}).content.decode()
     assert leader.username in found and "导出下载" in found
+    detail = auditor.get(reverse("audit:detail", args=[entry.pk])).content.decode()
+    assert "成员信息 CSV" in detail and "脱敏" in detail
+    history = auditor.get(reverse("audit:history", args=["regions.region", tree.county])).content.decode()
+    assert "成员信息 CSV" in history or "导出下载" in history
 
 
 @pytest.mark.parametrize(("role", "full"), [(Role.VILLAGE, True), (Role.HELPER, False)])
