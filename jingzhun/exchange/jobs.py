@@ -8,13 +8,13 @@ from typing import IO, Any
 
 from django.urls import reverse
 
+from jingzhun.core import privacy
 from jingzhun.core.scope import user_scope_prefix
 from jingzhun.exchange import export, storage
 from jingzhun.exchange.importer import ImportFailed, run_import
 from jingzhun.jobs.models import Job
 from jingzhun.jobs.progress import ProgressReporter
 from jingzhun.jobs.runner import job_kind
-from jingzhun.registry import privacy
 from jingzhun.registry.filters import HouseholdQuery
 
 

@@ -20,8 +20,9 @@ from django.views.decorators.http import require_POST
 from jingzhun.accounts.models import User
 from jingzhun.audit.access import record_access
 from jingzhun.audit.models import Action, AuditedModel
-from jingzhun.core import codes
+from jingzhun.core import codes, privacy
 from jingzhun.core.access import Capability, requires
+from jingzhun.core.privacy import Disclosure
 from jingzhun.core.scope import user_scope_prefix
 from jingzhun.core.tabular import XLSX_CONTENT_TYPE, xlsx_response
 from jingzhun.exchange import export, storage
@@ -33,10 +34,8 @@ from jingzhun.jobs.models import Job, JobStatus
 from jingzhun.jobs.runner import enqueue
 from jingzhun.jobs.views import visible_jobs
 from jingzhun.regions.models import Region
-from jingzhun.registry import privacy
 from jingzhun.registry.filters import HouseholdFilterForm, HouseholdQuery, default_year, requested_year
 from jingzhun.registry.models import Household, MemberStatus
-from jingzhun.registry.privacy import Disclosure
 
 # Importing writes households: the same capability as the forms, with the import's own refusal.
 imports = requires(Capability.EDIT, message=gettext_lazy("当前角色不能导入数据"))
