@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from jingzhun.audit.models import AuditedModel, AuditEntry, audited_models
 from jingzhun.core import codes
 from jingzhun.core.contributions import region_names
+from jingzhun.core.privacy import MASKED
 from jingzhun.core.scope import can_see_code, code_prefix_q, user_scope_prefix
 from jingzhun.core.types import ScopedUser
 
@@ -331,12 +332,16 @@ def display_value(
 
 
 def field_changes(entry: AuditEntry) -> list[FieldChange]:
+    """The entry's changes as shown: labels for codes, and personal data (ID numbers, phones, accounts,
+    health) masked. Whoever reads the log, a full number is seen only on the record's page, by a role
+    that may and with its reveal logged."""
     model = model_for_type(entry.object_type)
     masked_fields = set(getattr(model, "audit_mask", ()) or ())
     out = []
     changes = entry.changes if isinstance(entry.changes, dict) else {}
     for name, pair in changes.items():
         before, after = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
+        before, after = MASKED.field(name, before), MASKED.field(name, after)
         model_field: models.Field[Any, Any] | None = None
         label = name
         if model is not None:

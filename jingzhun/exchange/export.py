@@ -17,6 +17,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 
 from jingzhun.core.batching import chunked
+from jingzhun.core.privacy import Disclosure
 from jingzhun.core.scope import user_scope_prefix
 from jingzhun.core.tabular import append_row, csv_stream
 from jingzhun.exchange.layout import (
@@ -29,7 +30,6 @@ from jingzhun.exchange.layout import (
 )
 from jingzhun.registry.filters import HouseholdQuery
 from jingzhun.registry.models import Household, HouseholdYear, Member, MemberStatus
-from jingzhun.registry.privacy import Disclosure
 
 CHUNK = 2000
 HEADER_FILL = PatternFill("solid", fgColor="F3D6D6")

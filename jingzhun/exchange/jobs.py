@@ -4,17 +4,17 @@ commit) and large workbook exports."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import IO, Any
 
 from django.urls import reverse
 
+from jingzhun.core import privacy
 from jingzhun.core.scope import user_scope_prefix
 from jingzhun.exchange import export, storage
 from jingzhun.exchange.importer import ImportFailed, run_import
 from jingzhun.jobs.models import Job
 from jingzhun.jobs.progress import ProgressReporter
 from jingzhun.jobs.runner import job_kind
-from jingzhun.registry import privacy
 from jingzhun.registry.filters import HouseholdQuery
 
 
@@ -52,17 +52,18 @@ def export_households_job(job: Job, progress: ProgressReporter, *, query: dict[s
     total = sum(counts)
     progress(0, total, "写出 Excel")
     disclosure = privacy.for_download(user)
-    storage.write_export(
-        job.pk,
-        lambda out: export.write_xlsx(
+
+    def write(out: IO[bytes]) -> None:
+        export.write_xlsx(
             households,
             filters.year,
             out,
             disclosure=disclosure,
             members=members,
             progress=lambda done: progress(done, total),
-        ),
-    )
+        )
+
+    storage.write_export(job.pk, write)
     progress(total, total, "完成")
     return {
         "summary": f"已导出 {counts[0]} 户、{counts[1]} 名成员（{filters.year} 年度）",

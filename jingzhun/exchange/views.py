@@ -19,10 +19,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from jingzhun.accounts.models import User
 from jingzhun.audit.access import record_access
 from jingzhun.audit.models import Action, AuditedModel, append_entries
-from jingzhun.core import codes
+from jingzhun.core import codes, privacy
 from jingzhun.core.access import Capability, has_capability, requires
+from jingzhun.core.privacy import Disclosure
 from jingzhun.core.scope import user_scope_prefix
 from jingzhun.core.tabular import XLSX_CONTENT_TYPE, TableError, attachment_disposition, xlsx_response
 from jingzhun.core.types import AuthenticatedRequest
@@ -35,10 +37,8 @@ from jingzhun.jobs.models import Job, JobStatus
 from jingzhun.jobs.runner import enqueue
 from jingzhun.jobs.views import visible_jobs
 from jingzhun.regions.models import Region
-from jingzhun.registry import privacy
 from jingzhun.registry.filters import HouseholdFilterForm, HouseholdQuery, default_year, requested_year
 from jingzhun.registry.models import Household, MemberStatus
-from jingzhun.registry.privacy import Disclosure
 
 # Importing writes households: the same capability as the forms, with the import's own refusal.
 imports = requires(Capability.EDIT, message=gettext_lazy("当前角色不能导入数据"))
@@ -218,6 +218,7 @@ def _record_export(
     """The audit entry of an export: on the region it covers (the filter's, else the user's scope; the
     user's own account for a whole-system export), with the filters, the row count and the disclosure."""
     user = request.user
+    assert isinstance(user, User)  # behind the login
     prefix = query.region or user_scope_prefix(user) or ""
     subject: AuditedModel | None = None
     if prefix:

@@ -12,6 +12,7 @@ from openpyxl import Workbook, load_workbook
 from jingzhun.audit import bulk as audit_bulk
 from jingzhun.audit.context import audit_context
 from jingzhun.audit.models import AuditEntry
+from jingzhun.core.privacy import FULL
 from jingzhun.exchange import export
 from jingzhun.exchange.errorbook import marked_workbook
 from jingzhun.exchange.importer import plan as import_plan
@@ -20,7 +21,6 @@ from jingzhun.exchange.layout import HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_
 from jingzhun.exchange.template import build_template
 from jingzhun.registry.idcard import make_id_number
 from jingzhun.registry.models import Household, HouseholdYear, Member
-from jingzhun.registry.privacy import FULL
 from jingzhun.registry.tests.factories import HouseholdYearFactory, household_with_members
 
 pytestmark = pytest.mark.django_db

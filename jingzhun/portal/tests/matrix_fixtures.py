@@ -24,12 +24,13 @@ from jingzhun.accounts.models import User
 from jingzhun.accounts.roles import Role
 from jingzhun.accounts.testing import UserFactory
 from jingzhun.audit.models import AuditEntry
+from jingzhun.core import privacy
 from jingzhun.exchange import storage
 from jingzhun.exchange.importer import Issue
 from jingzhun.jobs.models import Job, JobStatus
 from jingzhun.regions.models import RegionFlag, RegionFlagKind
 from jingzhun.regions.testing import RegionFactory, RegionTree, build_region_tree
-from jingzhun.registry import privacy, services
+from jingzhun.registry import services
 from jingzhun.registry.filters import HouseholdQuery
 from jingzhun.registry.idcard import make_id_number
 from jingzhun.registry.models import Household, Member, MemberStatus, QualityIssue, QualityLevel, VillageYear

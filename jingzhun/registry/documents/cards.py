@@ -1,7 +1,7 @@
 """明白卡 (a household's card) and 人有卡 (a member's card) as plain data, built from the registry's records.
 
 The HTML pages, the PDFs (pdf.py) and the tests all read these structures, so what is printed is what is tested.
-Personal data is put in as the caller's ``Disclosure`` shows it (registry.privacy).
+Personal data is put in as the caller's ``Disclosure`` shows it (core.privacy).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
+from jingzhun.core.privacy import Disclosure
 from jingzhun.policy.income import DEDUCTION_ITEMS, INCOME_ITEMS, IncomeFormulaSpec
 from jingzhun.regions.models import Region
 from jingzhun.registry.documents.common import code_label, field_labels, money, yes_no
@@ -26,7 +27,6 @@ from jingzhun.registry.models import (
     MemberQuerySet,
     MemberStatus,
 )
-from jingzhun.registry.privacy import Disclosure
 
 CARD_INCOME_YEARS = 3  # the 明白卡 shows the latest three years' income
 

@@ -19,12 +19,12 @@ from django.db.models import Count, F, QuerySet
 from django.utils.translation import gettext as _
 
 from jingzhun.core.batching import chunked
+from jingzhun.core.privacy import Disclosure
 from jingzhun.core.tabular import append_row
 from jingzhun.policy import services as policy
 from jingzhun.regions.models import Region, RegionFlag, RegionFlagKind, RegionLevel
 from jingzhun.registry.documents.common import code_label, field_labels, yes_no
 from jingzhun.registry.models import Household, HouseholdStatus, HouseholdYear, Member
-from jingzhun.registry.privacy import Disclosure
 
 CHUNK = 500  # households per batch in registers: bounded memory, and IN lists far below SQLite's limit
 

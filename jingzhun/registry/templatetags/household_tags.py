@@ -10,9 +10,9 @@ from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
+from jingzhun.core.privacy import Disclosure
 from jingzhun.policy import services as policy
 from jingzhun.registry.idcard import DISABILITY_CATEGORIES
-from jingzhun.registry.privacy import Disclosure
 
 register = template.Library()
 

@@ -14,10 +14,10 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from jingzhun.accounts.roles import Role
+from jingzhun.core.privacy import FULL
 from jingzhun.regions.models import RegionFlag, RegionFlagKind
 from jingzhun.registry.documents import cards, pdf, registers
 from jingzhun.registry.models import HouseholdStatus, Member
-from jingzhun.registry.privacy import FULL
 from jingzhun.registry.tests.factories import HouseholdYearFactory, household_with_members
 
 TODAY = dt.date(2024, 6, 1)

@@ -18,9 +18,9 @@ from openpyxl import load_workbook
 from jingzhun.accounts.roles import PERSONAL_DATA_ROLES, ROLE_CAPABILITIES, Role
 from jingzhun.audit.access import record_access
 from jingzhun.audit.models import Action, AuditEntry
+from jingzhun.core import privacy
 from jingzhun.core.access import Capability
 from jingzhun.jobs.models import Job, JobStatus
-from jingzhun.registry import privacy
 from jingzhun.registry.models import Member
 from jingzhun.registry.tests.factories import HouseholdYearFactory, household_with_members
 from jingzhun.registry.tests.test_documents import pdf_text
@@ -232,6 +232,10 @@ def test_a_leader_downloading_every_member_leaves_a_trace_and_no_full_number(
     auditor, _user = client_for(make_user, tree, Role.AUDITOR)
     found = auditor.get(reverse("audit:search"), {"action": Action.EXPORT}).content.decode()
     assert leader.username in found and "导出下载" in found
+    detail = auditor.get(reverse("audit:detail", args=[entry.pk])).content.decode()
+    assert "成员信息 CSV" in detail and "脱敏" in detail
+    history = auditor.get(reverse("audit:history", args=["regions.region", tree.county])).content.decode()
+    assert "成员信息 CSV" in history or "导出下载" in history
 
 
 @pytest.mark.parametrize(("role", "full"), [(Role.VILLAGE, True), (Role.HELPER, False)])
@@ -266,3 +270,31 @@ def test_background_exports_follow_the_role_and_each_download_is_logged(
         user.role = Role.HELPER
         user.save()
         assert client.get(url).status_code == 403
+
+
+# --------------------------------------------------------------------------- the audit log's own pages
+
+
+@pytest.mark.parametrize("role", [Role.HELPER, Role.LEADER, Role.VILLAGE])
+def test_a_records_history_shows_its_personal_data_masked(make_user: Any, tree: Any, family: Any, role: str) -> None:
+    """修改历史 is open to whoever sees the record: its creation entry must not hand out the full number."""
+    client, _user = client_for(make_user, tree, role)
+    spouse = family.members.get(name="李秀英")
+    html = client.get(reverse("audit:history", args=["registry.member", spouse.pk])).content.decode()
+    assert privacy.mask_id_number(spouse.id_number) in html and "（已隐藏）" in html
+    assert spouse.id_number not in html and "13900001111" not in html
+
+
+def test_the_audit_log_shows_personal_data_masked_to_its_readers(make_user: Any, tree: Any, family: Any) -> None:
+    client, _user = client_for(make_user, tree, Role.AUDITOR)
+    ids = list(family.members.values_list("id_number", flat=True))
+    entry = AuditEntry.objects.filter(object_type="registry.member").latest("id")
+    for response in (
+        client.get(reverse("audit:search"), {"object_type": "registry.member"}),
+        client.get(reverse("audit:detail", args=[entry.pk])),
+        client.get(reverse("audit:export"), {"object_type": "registry.household"}),
+        client.get(reverse("audit:export"), {"object_type": "registry.member"}),
+    ):
+        text = body(response).decode("utf-8-sig")
+        assert not [v for v in [*ids, PHONE, BANK] if v in text]
+    assert privacy.mask_phone(PHONE) in text or "4311**********" in text

@@ -12,10 +12,10 @@ from django.utils.translation import gettext_lazy
 
 from jingzhun.audit.access import record_access
 from jingzhun.audit.models import Action, AuditedModel
+from jingzhun.core import privacy
 from jingzhun.core.access import Capability, require_capability, requires
 from jingzhun.core.scope import can_see_code
 from jingzhun.core.types import AuthenticatedRequest
-from jingzhun.registry import privacy
 from jingzhun.registry.models import HouseholdChange
 
 NAV = "households"  # the navigation entry of the household pages

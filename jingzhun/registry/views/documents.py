@@ -18,12 +18,13 @@ from django.utils.translation import gettext as _
 
 from jingzhun.audit.access import record_access
 from jingzhun.audit.models import Action
+from jingzhun.core import privacy
 from jingzhun.core.access import Capability, requires
 from jingzhun.core.scope import get_visible_or_404
 from jingzhun.core.tabular import xlsx_response
 from jingzhun.core.types import AuthenticatedRequest
 from jingzhun.regions.models import Region, RegionLevel
-from jingzhun.registry import documents, privacy
+from jingzhun.registry import documents
 from jingzhun.registry.filters import default_year, requested_year, year_range
 from jingzhun.registry.models import Household, Member
 from jingzhun.registry.views.common import (

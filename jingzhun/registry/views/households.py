@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 
 from jingzhun.core.access import Capability, requires
 from jingzhun.core.codes import Level
+from jingzhun.core.privacy import Disclosure
 from jingzhun.core.scope import get_visible_or_404
 from jingzhun.core.types import AuthenticatedRequest
 from jingzhun.policy.income import DEDUCTION_ITEMS, INCOME_ITEMS, StrOrPromise
@@ -37,7 +38,6 @@ from jingzhun.registry.models import (
     Member,
     MemberStatus,
 )
-from jingzhun.registry.privacy import Disclosure
 from jingzhun.registry.templatetags.household_tags import area, flag, money
 from jingzhun.registry.views.common import (
     HOUSEHOLD_PERSONAL_DATA,

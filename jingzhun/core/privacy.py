@@ -4,7 +4,8 @@ PIPL treats ID numbers and health data as sensitive personal information. Every 
 export shows them through a ``Disclosure``: masked (``4311**********1234``, ``138****5678``, the last four
 digits of an account, health hidden) unless the user's role holds ``Capability.SEE_PERSONAL_DATA`` and
 either asked to see them on that page (a reveal, logged by audit.access) or downloads a file (each download
-logged). Plain functions over strings, tested without the database.
+logged). The audit log's change lists always show them masked. Plain functions over strings, tested without
+the database.
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ class Disclosure:
         return "完整" if self.full else "脱敏"
 
 
-# The registry fields (and export columns) that hold personal data, by how each is masked.
+# The fields that hold personal data (registry fields, export columns, keys of an audit entry's changes),
+# by how each is masked.
 _FIELD_MASKS = {
     "id_number": Disclosure.id_number,
     "head_id_number": Disclosure.id_number,
